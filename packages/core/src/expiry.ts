@@ -1,0 +1,69 @@
+import type { SessionData } from './session-data';
+
+/** When a session expires: a `Date`, or epoch milliseconds. */
+export type SessionExpiry = Date | number;
+
+/** One day in milliseconds: the default lifetime of a session that has no expiry of its own. */
+export const ONE_DAY_MS = 86_400_000;
+
+/** The expiry `maxAgeMs` milliseconds from `now` (epoch ms), as epoch milliseconds. */
+export function expiryFromMaxAge(maxAgeMs: number, now: number = Date.now()): number {
+  return now + maxAgeMs;
+}
+
+/** Epoch milliseconds of `expiry`, or `now + defaultLifetimeMs` when there is none. */
+export function resolveExpiryMs(
+  expiry: SessionExpiry | null | undefined,
+  defaultLifetimeMs: number,
+  now: number = Date.now(),
+): number {
+  if (expiry === null || expiry === undefined) return now + defaultLifetimeMs;
+  const ms = expiry instanceof Date ? expiry.getTime() : expiry;
+  if (!Number.isFinite(ms)) throw new RangeError('the expiry is not a valid date');
+  return ms;
+}
+
+/**
+ * The value stored in the TTL attribute: whole epoch seconds (DynamoDB's TTL format), rounded
+ * up so that DynamoDB never deletes an item before the session it holds has expired.
+ */
+export function toTtlSeconds(expiresAtMs: number): number {
+  return Math.ceil(expiresAtMs / 1000);
+}
+
+/**
+ * The precise expiry a session carries in its own data, in epoch milliseconds, if any:
+ * express-session's and @fastify/session's `cookie.expires` (a Date or an ISO string), or
+ * koa-session's `_expire` (epoch milliseconds).
+ */
+export function expiryInSessionData(data: SessionData): number | undefined {
+  const cookie = data.cookie as { expires?: unknown } | null | undefined;
+  const candidate = cookie && typeof cookie === 'object' ? cookie.expires : data._expire;
+  if (candidate instanceof Date) return finiteOrUndefined(candidate.getTime());
+  if (typeof candidate === 'string') return finiteOrUndefined(Date.parse(candidate));
+  if (typeof candidate === 'number') return finiteOrUndefined(candidate);
+  return undefined;
+}
+
+/**
+ * Whether a stored session has expired at `now`. The TTL attribute (seconds) decides, except
+ * that a precise expiry in the data that falls within the TTL's last second refines it to the
+ * millisecond. An expiry in the data older than that is stale (a later `touch` extended only
+ * the TTL attribute) and is ignored.
+ */
+export function isExpired(
+  ttlSeconds: number | undefined,
+  dataExpiryMs: number | undefined,
+  now: number = Date.now(),
+): boolean {
+  if (ttlSeconds === undefined) {
+    return dataExpiryMs !== undefined && dataExpiryMs <= now;
+  }
+  const ttlMs = ttlSeconds * 1000;
+  if (ttlMs <= now) return true;
+  return dataExpiryMs !== undefined && dataExpiryMs > ttlMs - 1000 && dataExpiryMs <= now;
+}
+
+function finiteOrUndefined(value: number): number | undefined {
+  return Number.isFinite(value) ? value : undefined;
+}

@@ -1,0 +1,46 @@
+export {
+  isSessionStoreError,
+  SessionStoreError,
+  type SessionStoreErrorCode,
+  toSessionStoreError,
+} from './errors';
+export {
+  expiryFromMaxAge,
+  expiryInSessionData,
+  isExpired,
+  ONE_DAY_MS,
+  resolveExpiryMs,
+  type SessionExpiry,
+  toTtlSeconds,
+} from './expiry';
+export type { IndexAttribute } from './index-attributes';
+export { itemSize, MAX_ITEM_BYTES } from './item-size';
+export {
+  parseSessionRepositoryOptions,
+  type ResolvedSessionRepositoryOptions,
+  type SessionRepositoryOptions,
+  sessionRepositoryOptionsSchema,
+} from './options';
+export {
+  jsonSerializer,
+  mapSerializer,
+  type SerializerName,
+  type SessionSerializer,
+} from './serializers';
+export { isSessionData, type SessionData } from './session-data';
+export { MAX_KEY_BYTES, sessionIdProblem } from './session-key';
+export {
+  type ReapOptions,
+  type SessionErrorListener,
+  type SessionItem,
+  SessionRepository,
+} from './session-repository';
+export {
+  type CreateTableOptions,
+  type CreateTableResult,
+  createSessionTable,
+  describeSessionTable,
+  type SessionTableConfig,
+  type SessionTableDescription,
+  type TimeToLiveState,
+} from './session-table';

@@ -1,0 +1,148 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+import { SessionStoreError } from './errors';
+import { ONE_DAY_MS } from './expiry';
+import type { IndexAttribute } from './index-attributes';
+import type { SessionData } from './session-data';
+import type { SerializerName, SessionSerializer } from './serializers';
+
+const attributeName = z.string().min(1, 'must be a non-empty attribute name').max(255);
+
+const clientSchema = z.custom<DynamoDBClient>(
+  (value) =>
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { send?: unknown }).send === 'function',
+  'must be a DynamoDBClient (an object with a send method)',
+);
+
+const serializerSchema = z.union([
+  z.enum(['json', 'map']),
+  z.custom<SessionSerializer>(
+    (value) =>
+      value !== null &&
+      typeof value === 'object' &&
+      typeof (value as SessionSerializer).serialize === 'function' &&
+      typeof (value as SessionSerializer).deserialize === 'function',
+    'must be "json", "map" or an object with serialize and deserialize methods',
+  ),
+]);
+
+const indexAttributeSchema = z.strictObject({
+  name: attributeName,
+  path: z.string().min(1).optional(),
+  type: z.enum(['S', 'N', 'B']),
+  required: z.boolean().optional(),
+});
+
+/** The zod schema of {@link SessionRepositoryOptions}; defaults are applied by parsing. */
+export const sessionRepositoryOptionsSchema = z
+  .strictObject({
+    client: clientSchema.optional(),
+    region: z.string().min(1).optional(),
+    endpoint: z.url().optional(),
+    table: z
+      .string()
+      .regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'must be 3 to 255 characters of a-z, A-Z, 0-9, _ . -')
+      .default('sessions'),
+    hashKey: attributeName.default('id'),
+    prefix: z.string().max(1024).default('sess:'),
+    expiresAttribute: attributeName.default('expires'),
+    dataAttribute: attributeName.default('sess'),
+    consistentRead: z.boolean().default(true),
+    defaultLifetimeMs: z.number().int().positive().default(ONE_DAY_MS),
+    serializer: serializerSchema.default('json'),
+    indexAttributes: z.array(indexAttributeSchema).default([]),
+    requestTimeoutMs: z.number().int().positive().default(10_000),
+    dataExpiry: z
+      .custom<(data: SessionData) => number | undefined>((value) => typeof value === 'function')
+      .optional(),
+  })
+  .superRefine((options, context) => {
+    if (options.client && (options.region || options.endpoint)) {
+      context.addIssue({
+        code: 'custom',
+        path: [options.region ? 'region' : 'endpoint'],
+        message: 'cannot be combined with client: configure the client you pass instead',
+      });
+    }
+    const reserved = new Set([options.hashKey, options.expiresAttribute, options.dataAttribute]);
+    if (reserved.size !== 3) {
+      context.addIssue({
+        code: 'custom',
+        path: ['dataAttribute'],
+        message: 'hashKey, expiresAttribute and dataAttribute must be three different names',
+      });
+    }
+    for (const [index, attribute] of options.indexAttributes.entries()) {
+      if (reserved.has(attribute.name)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['indexAttributes', index, 'name'],
+          message: `"${attribute.name}" is already used by the key, expiry or data attribute`,
+        });
+      }
+    }
+  });
+
+/** Options of a {@link SessionRepository}. Every one is optional. */
+export interface SessionRepositoryOptions {
+  /**
+   * A `DynamoDBClient` you own. When absent, the repository builds one from the SDK's usual
+   * environment and credentials chain (plus `region` / `endpoint`), and `close()` destroys it.
+   */
+  client?: DynamoDBClient;
+  /** Region for the client the repository builds. Not allowed with `client`. */
+  region?: string;
+  /** Endpoint for the client the repository builds, e.g. a local DynamoDB. Not allowed with `client`. */
+  endpoint?: string;
+  /** Table name. Default `"sessions"`. */
+  table?: string;
+  /** Name of the table's partition key (type S). Default `"id"`. */
+  hashKey?: string;
+  /** Prefix of every session key, so several apps can share a table. Default `"sess:"`. */
+  prefix?: string;
+  /** Name of the TTL attribute (epoch seconds). Default `"expires"`. */
+  expiresAttribute?: string;
+  /** Name of the attribute holding the session data. Default `"sess"`. */
+  dataAttribute?: string;
+  /** Strongly consistent reads, so a session written by one request is seen by the next. Default `true`. */
+  consistentRead?: boolean;
+  /** Lifetime of a session written without an expiry, in milliseconds. Default one day. */
+  defaultLifetimeMs?: number;
+  /** `"json"` (a JSON string, connect-dynamodb's layout; the default), `"map"` (a native map), or your own. */
+  serializer?: SerializerName | SessionSerializer;
+  /** Session fields copied to top-level attributes on every write. Default none. */
+  indexAttributes?: IndexAttribute[];
+  /** Upper bound of one DynamoDB call, retries included, in milliseconds. Default 10 000. */
+  requestTimeoutMs?: number;
+  /**
+   * Reads a precise expiry (epoch ms) from session data, refining the TTL's one-second
+   * resolution. Default: `cookie.expires` (express-session, @fastify/session) or `_expire` (koa-session).
+   */
+  dataExpiry?: (data: SessionData) => number | undefined;
+}
+
+/** The options after validation, with every default applied. */
+export type ResolvedSessionRepositoryOptions = z.output<typeof sessionRepositoryOptionsSchema>;
+
+/**
+ * Validates `options` once and applies the defaults. Throws a {@link SessionStoreError} with
+ * code `INVALID_OPTIONS` whose message names every offending option.
+ */
+export function parseSessionRepositoryOptions(
+  options: SessionRepositoryOptions | undefined,
+): ResolvedSessionRepositoryOptions {
+  const result = sessionRepositoryOptionsSchema.safeParse(options ?? {});
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => `option "${key}" is not a known option`).join('; ');
+    }
+    const path = issue.path.join('.');
+    return `option "${path}": ${issue.message}`;
+  });
+  throw new SessionStoreError('INVALID_OPTIONS', `Invalid session store options: ${problems.join('; ')}`, {
+    cause: result.error,
+  });
+}

@@ -1,0 +1,76 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { SessionStoreError } from './errors';
+import { isSessionData, type SessionData } from './session-data';
+
+/**
+ * Turns session data into the DynamoDB attribute stored under the data attribute, and back.
+ * `deserialize` throws on input it cannot read; the repository then treats the item as corrupt.
+ */
+export interface SessionSerializer {
+  /** Encodes session data as one DynamoDB attribute value. */
+  serialize(data: SessionData): AttributeValue;
+  /** Decodes a stored attribute value; throws when it is not a session. */
+  deserialize(value: AttributeValue): SessionData;
+}
+
+/** The names of the built-in serializers. */
+export type SerializerName = 'json' | 'map';
+
+/**
+ * The default: a JSON string (`S`), the layout connect-dynamodb writes and reads. It also reads
+ * items stored as a native map, so a table can move between the two layouts.
+ */
+export const jsonSerializer: SessionSerializer = {
+  serialize(data) {
+    return { S: JSON.stringify(data) };
+  },
+  deserialize(value) {
+    if (value.S !== undefined) return parseJsonSession(value.S);
+    if (value.M !== undefined) return unmarshallSession(value.M);
+    throw new TypeError('the data attribute is neither a string (S) nor a map (M)');
+  },
+};
+
+/**
+ * A native DynamoDB map (`M`): readable in the AWS console and usable in filter expressions.
+ * Values take JSON's shape first (Dates become ISO strings, `undefined` is dropped), so both
+ * serializers return the same data. It also reads JSON strings written by the default.
+ */
+export const mapSerializer: SessionSerializer = {
+  serialize(data) {
+    const plain = JSON.parse(JSON.stringify(data)) as SessionData;
+    return { M: marshall(plain, { removeUndefinedValues: true }) };
+  },
+  deserialize: jsonSerializer.deserialize,
+};
+
+/** Resolves the `serializer` option to a serializer. */
+export function resolveSerializer(option: SerializerName | SessionSerializer): SessionSerializer {
+  if (option === 'json') return jsonSerializer;
+  if (option === 'map') return mapSerializer;
+  return option;
+}
+
+/** Serializes with `serializer`, turning its failures into an `INVALID_SESSION_DATA` error. */
+export function serializeSession(serializer: SessionSerializer, data: SessionData): AttributeValue {
+  try {
+    return serializer.serialize(data);
+  } catch (error) {
+    throw new SessionStoreError(
+      'INVALID_SESSION_DATA',
+      `the session data cannot be serialized: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
+
+function parseJsonSession(text: string): SessionData {
+  const data: unknown = JSON.parse(text);
+  if (!isSessionData(data)) throw new TypeError('the stored JSON is not an object');
+  return data;
+}
+
+function unmarshallSession(map: Record<string, AttributeValue>): SessionData {
+  return unmarshall(map, { wrapNumbers: false }) as SessionData;
+}

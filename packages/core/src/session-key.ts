@@ -1,0 +1,30 @@
+/** DynamoDB's limit on the size of a partition key value, in UTF-8 bytes. */
+export const MAX_KEY_BYTES = 2048;
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Why `id` cannot name a session under `prefix`, or `undefined` when it can. An id must be a
+ * non-empty string without control characters whose key (`prefix + id`) fits DynamoDB's
+ * partition key limit.
+ */
+export function sessionIdProblem(prefix: string, id: unknown): string | undefined {
+  if (typeof id !== 'string') return `a session id must be a string, not ${typeof id}`;
+  if (id.length === 0) return 'a session id must not be empty';
+  if (CONTROL_CHARACTERS.test(id)) return 'a session id must not contain control characters';
+  if (Buffer.byteLength(prefix + id, 'utf8') > MAX_KEY_BYTES) {
+    return `a session key (prefix + id) must not exceed ${MAX_KEY_BYTES} bytes`;
+  }
+  return undefined;
+}
+
+/** The table key of session `id`: the prefix followed by the id. */
+export function toSessionKey(prefix: string, id: string): string {
+  return prefix + id;
+}
+
+/** The session id held in `key`, or `undefined` when `key` does not start with `prefix`. */
+export function fromSessionKey(prefix: string, key: string): string | undefined {
+  return key.startsWith(prefix) ? key.slice(prefix.length) : undefined;
+}

@@ -1,0 +1,336 @@
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { isSessionStoreError, SessionStoreError, toSessionStoreError } from './errors';
+import {
+  expiryInSessionData,
+  isExpired,
+  resolveExpiryMs,
+  type SessionExpiry,
+  toTtlSeconds,
+} from './expiry';
+import { indexAttributeValues } from './index-attributes';
+import { itemSize, MAX_ITEM_BYTES } from './item-size';
+import {
+  parseSessionRepositoryOptions,
+  type ResolvedSessionRepositoryOptions,
+  type SessionRepositoryOptions,
+} from './options';
+import { resolveSerializer, type SessionSerializer, serializeSession } from './serializers';
+import { isSessionData, type SessionData } from './session-data';
+import { fromSessionKey, sessionIdProblem, toSessionKey } from './session-key';
+import {
+  type CreateTableOptions,
+  type CreateTableResult,
+  createSessionTable,
+  describeSessionTable,
+  type SessionTableDescription,
+} from './session-table';
+
+/** A DynamoDB item as the SDK returns it. */
+export type SessionItem = Record<string, AttributeValue>;
+
+/** Called with every problem the repository handles without failing the call (corrupt items). */
+export type SessionErrorListener = (error: SessionStoreError) => void;
+
+/** Options of {@link SessionRepository.reap}. */
+export interface ReapOptions {
+  /** How many conditional deletes run at once. Default 8. */
+  concurrency?: number;
+}
+
+/**
+ * Sessions in one DynamoDB table: a promise-based, framework-free repository.
+ *
+ * A missing, expired or unreadable session is `null`, never an error; every failure of
+ * DynamoDB rejects with a {@link SessionStoreError}. The constructor validates the options and
+ * makes no network call.
+ */
+export class SessionRepository<Data extends SessionData = SessionData> {
+  /** The DynamoDB client in use (the caller's, or one the repository built). */
+  readonly client: DynamoDBClient;
+  /** The validated options, defaults applied. */
+  readonly options: Readonly<ResolvedSessionRepositoryOptions>;
+  readonly #ownsClient: boolean;
+  readonly #serializer: SessionSerializer;
+  readonly #dataExpiry: (data: SessionData) => number | undefined;
+  readonly #errorListeners = new Set<SessionErrorListener>();
+
+  constructor(options?: SessionRepositoryOptions) {
+    this.options = parseSessionRepositoryOptions(options);
+    const { client, region, endpoint } = this.options;
+    this.#ownsClient = client === undefined;
+    this.client =
+      client ??
+      new DynamoDBClient({
+        ...(region && { region }),
+        ...(endpoint && { endpoint }),
+      });
+    this.#serializer = resolveSerializer(this.options.serializer);
+    this.#dataExpiry = this.options.dataExpiry ?? expiryInSessionData;
+  }
+
+  /** The session `id`, or `null` when it is missing, expired, unreadable or `id` is malformed. */
+  async get(id: string): Promise<Data | null> {
+    if (sessionIdProblem(this.options.prefix, id) !== undefined) return null;
+    const command = new GetItemCommand({
+      TableName: this.options.table,
+      Key: this.#key(id),
+      ConsistentRead: this.options.consistentRead,
+    });
+    const output = await this.#call('GetItem', (options) => this.client.send(command, options));
+    return output.Item ? this.parseItem(output.Item) : null;
+  }
+
+  /**
+   * Stores `data` as session `id`, replacing what was there. `expiry` is when the session
+   * expires; without one it lives for `defaultLifetimeMs`.
+   */
+  async set(id: string, data: Data, expiry?: SessionExpiry | null): Promise<void> {
+    this.#assertId(id);
+    const item = this.toItem(id, data, expiry);
+    const command = new PutItemCommand({ TableName: this.options.table, Item: item });
+    await this.#call('PutItem', (options) => this.client.send(command, options));
+  }
+
+  /**
+   * Moves the expiry of session `id` to `expiry` without rewriting its data. Resolves `false`,
+   * and writes nothing, when the session does not exist or has already expired.
+   */
+  async touch(id: string, expiry?: SessionExpiry | null): Promise<boolean> {
+    if (sessionIdProblem(this.options.prefix, id) !== undefined) return false;
+    const now = Date.now();
+    const expiresAt = this.#expiryMs(expiry, now);
+    const command = new UpdateItemCommand({
+      TableName: this.options.table,
+      Key: this.#key(id),
+      UpdateExpression: 'SET #expires = :expires',
+      ConditionExpression:
+        'attribute_exists(#key) AND (attribute_not_exists(#expires) OR #expires > :now)',
+      ExpressionAttributeNames: {
+        '#key': this.options.hashKey,
+        '#expires': this.options.expiresAttribute,
+      },
+      ExpressionAttributeValues: {
+        ':expires': { N: String(toTtlSeconds(expiresAt)) },
+        ':now': { N: String(Math.floor(now / 1000)) },
+      },
+    });
+    try {
+      await this.#call('UpdateItem', (options) => this.client.send(command, options));
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Deletes session `id`. Resolves whether or not it existed. */
+  async destroy(id: string): Promise<void> {
+    if (sessionIdProblem(this.options.prefix, id) !== undefined) return;
+    const command = new DeleteItemCommand({ TableName: this.options.table, Key: this.#key(id) });
+    await this.#call('DeleteItem', (options) => this.client.send(command, options));
+  }
+
+  /**
+   * Deletes the expired sessions of this prefix that DynamoDB's TTL has not removed yet. Each
+   * delete is conditional on the item still being expired, so a session renewed meanwhile
+   * survives. Resolves the number of sessions deleted.
+   */
+  async reap(options: ReapOptions = {}): Promise<number> {
+    const concurrency = Math.max(1, options.concurrency ?? 8);
+    const { table, hashKey, expiresAttribute, prefix } = this.options;
+    let deleted = 0;
+    let startKey: SessionItem | undefined;
+    do {
+      const now = Math.floor(Date.now() / 1000);
+      const command = new ScanCommand({
+        TableName: table,
+        ProjectionExpression: '#key, #expires',
+        FilterExpression: 'begins_with(#key, :prefix) AND #expires <= :now',
+        ExpressionAttributeNames: { '#key': hashKey, '#expires': expiresAttribute },
+        ExpressionAttributeValues: { ':prefix': { S: prefix }, ':now': { N: String(now) } },
+        ExclusiveStartKey: startKey,
+      });
+      const page = await this.#call('Scan', (options) => this.client.send(command, options));
+      const keys = (page.Items ?? []).map((item) => item[hashKey]).filter((key) => key?.S);
+      deleted += await runBounded(keys, concurrency, (key) => this.#deleteIfExpired(key as AttributeValue));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return deleted;
+  }
+
+  /** Creates the table for this configuration, waits until ACTIVE and enables TTL. */
+  createTable(options?: CreateTableOptions): Promise<CreateTableResult> {
+    return createSessionTable(this.#tableConfig(), options);
+  }
+
+  /** Describes the table and lists where it differs from this configuration. */
+  describeTable(): Promise<SessionTableDescription> {
+    return describeSessionTable(this.#tableConfig());
+  }
+
+  /**
+   * Reads a stored item: the session data, or `null` when the item is expired or unreadable
+   * (an unreadable item is reported to the `onError` listeners with code `CORRUPT_SESSION`).
+   */
+  parseItem(item: SessionItem, now: number = Date.now()): Data | null {
+    const { expiresAttribute, dataAttribute, hashKey } = this.options;
+    const ttl = item[expiresAttribute]?.N;
+    const ttlSeconds = ttl === undefined ? undefined : Number(ttl);
+    if (ttlSeconds !== undefined && Number.isFinite(ttlSeconds) && ttlSeconds * 1000 <= now) return null;
+    const stored = item[dataAttribute];
+    if (!stored) return null;
+    let data: SessionData;
+    try {
+      data = this.#serializer.deserialize(stored);
+      if (!isSessionData(data)) throw new TypeError('the session is not an object');
+    } catch (error) {
+      this.#report(
+        new SessionStoreError(
+          'CORRUPT_SESSION',
+          `the item ${item[hashKey]?.S ?? '?'} holds no readable session: ${(error as Error).message}`,
+          { cause: error },
+        ),
+      );
+      return null;
+    }
+    const validTtl = ttlSeconds !== undefined && Number.isFinite(ttlSeconds) ? ttlSeconds : undefined;
+    return isExpired(validTtl, this.#dataExpiry(data), now) ? null : (data as Data);
+  }
+
+  /** The item `set` would write for session `id`; throws when it is invalid or too large. */
+  toItem(id: string, data: Data, expiry?: SessionExpiry | null): SessionItem {
+    if (!isSessionData(data)) {
+      throw new SessionStoreError('INVALID_SESSION_DATA', 'session data must be an object');
+    }
+    const { hashKey, expiresAttribute, dataAttribute, prefix, indexAttributes } = this.options;
+    const { values, missing } = indexAttributeValues(data, indexAttributes);
+    if (missing.length > 0) {
+      throw new SessionStoreError(
+        'MISSING_INDEX_ATTRIBUTE',
+        `the session lacks the index attribute(s) ${missing.join(', ')}`,
+      );
+    }
+    const item: SessionItem = {
+      ...values,
+      [hashKey]: { S: toSessionKey(prefix, id) },
+      [expiresAttribute]: { N: String(toTtlSeconds(this.#expiryMs(expiry, Date.now()))) },
+      [dataAttribute]: serializeSession(this.#serializer, data),
+    };
+    const size = itemSize(item);
+    if (size > MAX_ITEM_BYTES) {
+      throw new SessionStoreError(
+        'SESSION_TOO_LARGE',
+        `session ${id} is ${size} bytes as an item; DynamoDB's limit is ${MAX_ITEM_BYTES}`,
+      );
+    }
+    return item;
+  }
+
+  /** The session id stored in a table key, or `undefined` when the key has another prefix. */
+  idFromKey(key: string): string | undefined {
+    return fromSessionKey(this.options.prefix, key);
+  }
+
+  /** Registers a listener for problems handled without failing a call; returns an unsubscribe. */
+  onError(listener: SessionErrorListener): () => void {
+    this.#errorListeners.add(listener);
+    return () => this.#errorListeners.delete(listener);
+  }
+
+  /** Releases the client if the repository built it; a client passed in is left alone. */
+  close(): void {
+    if (this.#ownsClient) this.client.destroy();
+  }
+
+  #key(id: string): SessionItem {
+    return { [this.options.hashKey]: { S: toSessionKey(this.options.prefix, id) } };
+  }
+
+  #assertId(id: string): void {
+    const problem = sessionIdProblem(this.options.prefix, id);
+    if (problem !== undefined) throw new SessionStoreError('INVALID_SESSION_ID', problem);
+  }
+
+  #expiryMs(expiry: SessionExpiry | null | undefined, now: number): number {
+    try {
+      return resolveExpiryMs(expiry, this.options.defaultLifetimeMs, now);
+    } catch (error) {
+      throw new SessionStoreError('INVALID_SESSION_DATA', (error as Error).message, { cause: error });
+    }
+  }
+
+  async #deleteIfExpired(key: AttributeValue): Promise<number> {
+    const command = new DeleteItemCommand({
+      TableName: this.options.table,
+      Key: { [this.options.hashKey]: key },
+      ConditionExpression: '#expires <= :now',
+      ExpressionAttributeNames: { '#expires': this.options.expiresAttribute },
+      ExpressionAttributeValues: { ':now': { N: String(Math.floor(Date.now() / 1000)) } },
+    });
+    try {
+      await this.#call('DeleteItem', (options) => this.client.send(command, options));
+      return 1;
+    } catch (error) {
+      if (isConditionFailure(error)) return 0;
+      throw error;
+    }
+  }
+
+  #tableConfig() {
+    const { table, hashKey, expiresAttribute } = this.options;
+    return { client: this.client, table, hashKey, expiresAttribute };
+  }
+
+  #report(error: SessionStoreError): void {
+    for (const listener of this.#errorListeners) {
+      try {
+        listener(error);
+      } catch {
+        // a failing listener must not break the read that reported
+      }
+    }
+  }
+
+  async #call<Output>(
+    operation: string,
+    send: (options: { abortSignal: AbortSignal }) => Promise<Output>,
+  ): Promise<Output> {
+    try {
+      return await send({ abortSignal: AbortSignal.timeout(this.options.requestTimeoutMs) });
+    } catch (error) {
+      throw toSessionStoreError(error, `${operation} on ${this.options.table}`);
+    }
+  }
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return (
+    isSessionStoreError(error) &&
+    (error.cause as Error | undefined)?.name === 'ConditionalCheckFailedException'
+  );
+}
+
+async function runBounded<T>(
+  items: readonly T[],
+  concurrency: number,
+  task: (item: T) => Promise<number>,
+): Promise<number> {
+  let next = 0;
+  let total = 0;
+  const workers = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      total += await task(item);
+    }
+  });
+  await Promise.all(workers);
+  return total;
+}

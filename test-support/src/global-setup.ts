@@ -1,0 +1,33 @@
+import type { TestProject } from 'vitest/node';
+import { type LocalDynamoServer, startDynalite, startDynamoDBLocal } from './local-servers';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Endpoints of the local DynamoDB servers started for this run, by server name. */
+    dynamoEndpoints: { name: string; endpoint: string }[];
+  }
+}
+
+/**
+ * Vitest global setup: starts dynalite and DynamoDB Local once for the whole run and hands their
+ * endpoints to every test file through `inject('dynamoEndpoints')`.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const started = await Promise.allSettled([startDynalite(), startDynamoDBLocal()]);
+  const servers: LocalDynamoServer[] = started.flatMap((result) =>
+    result.status === 'fulfilled' ? [result.value] : [],
+  );
+  const failure = started.find((result) => result.status === 'rejected');
+  if (failure) {
+    await Promise.all(servers.map((server) => server.stop()));
+    throw failure.reason;
+  }
+  project.provide(
+    'dynamoEndpoints',
+    servers.map(({ name, endpoint }) => ({ name, endpoint })),
+  );
+  return async () => {
+    await Promise.all(servers.map((server) => server.stop()));
+  };
+}

@@ -1,0 +1,21 @@
+export {
+  LOCAL_CLIENT_CONFIG,
+  type LocalDynamoServer,
+  type LocalServerName,
+  startDynalite,
+  startDynamoDBLocal,
+} from './local-servers';
+export {
+  type ContractFixture,
+  type ContractRepository,
+  describeRepositoryContract,
+} from './repository-contract';
+export {
+  createTestTable,
+  dropTable,
+  localClient,
+  type TestServer,
+  testServers,
+  uniqueTableName,
+  waitUntilActive,
+} from './test-tables';
