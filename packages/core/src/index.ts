@@ -44,3 +44,4 @@ export {
   type SessionTableDescription,
   type TimeToLiveState,
 } from './session-table';
+export { type NodeCallback, settle } from './callback-bridge';

@@ -1,4 +1,4 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { SessionStoreError } from './errors';
 import { ONE_DAY_MS } from './expiry';
@@ -39,6 +39,10 @@ const indexAttributeSchema = z.strictObject({
 export const sessionRepositoryOptionsSchema = z
   .strictObject({
     client: clientSchema.optional(),
+    clientConfig: z.custom<DynamoDBClientConfig>(
+      (value) => value !== null && typeof value === 'object',
+      'must be a DynamoDBClientConfig object',
+    ).optional(),
     region: z.string().min(1).optional(),
     endpoint: z.url().optional(),
     table: z
@@ -59,10 +63,10 @@ export const sessionRepositoryOptionsSchema = z
       .optional(),
   })
   .superRefine((options, context) => {
-    if (options.client && (options.region || options.endpoint)) {
+    if (options.client && (options.region || options.endpoint || options.clientConfig)) {
       context.addIssue({
         code: 'custom',
-        path: [options.region ? 'region' : 'endpoint'],
+        path: [options.region ? 'region' : options.endpoint ? 'endpoint' : 'clientConfig'],
         message: 'cannot be combined with client: configure the client you pass instead',
       });
     }
@@ -92,6 +96,8 @@ export interface SessionRepositoryOptions {
    * environment and credentials chain (plus `region` / `endpoint`), and `close()` destroys it.
    */
   client?: DynamoDBClient;
+  /** Configuration of the client the repository builds (credentials, retries...). Not allowed with `client`. */
+  clientConfig?: DynamoDBClientConfig;
   /** Region for the client the repository builds. Not allowed with `client`. */
   region?: string;
   /** Endpoint for the client the repository builds, e.g. a local DynamoDB. Not allowed with `client`. */

@@ -1,6 +1,7 @@
 import {
   type AttributeValue,
   DeleteItemCommand,
+  DescribeTableCommand,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -64,11 +65,12 @@ export class SessionRepository<Data extends SessionData = SessionData> {
 
   constructor(options?: SessionRepositoryOptions) {
     this.options = parseSessionRepositoryOptions(options);
-    const { client, region, endpoint } = this.options;
+    const { client, clientConfig, region, endpoint } = this.options;
     this.#ownsClient = client === undefined;
     this.client =
       client ??
       new DynamoDBClient({
+        ...clientConfig,
         ...(region && { region }),
         ...(endpoint && { endpoint }),
       });
@@ -169,6 +171,21 @@ export class SessionRepository<Data extends SessionData = SessionData> {
   /** Creates the table for this configuration, waits until ACTIVE and enables TTL. */
   createTable(options?: CreateTableOptions): Promise<CreateTableResult> {
     return createSessionTable(this.#tableConfig(), options);
+  }
+
+  /**
+   * The table's status (e.g. `ACTIVE`), or `null` when it does not exist. One DescribeTable
+   * call: the cheapest existence check, needing only `dynamodb:DescribeTable`.
+   */
+  async tableStatus(): Promise<string | null> {
+    const command = new DescribeTableCommand({ TableName: this.options.table });
+    try {
+      const output = await this.#call('DescribeTable', (options) => this.client.send(command, options));
+      return output.Table?.TableStatus ?? 'UNKNOWN';
+    } catch (error) {
+      if (isSessionStoreError(error, 'TABLE_NOT_FOUND')) return null;
+      throw error;
+    }
   }
 
   /** Describes the table and lists where it differs from this configuration. */

@@ -1,0 +1,28 @@
+import type * as api from './index.js' with { 'resolution-mode': 'import' };
+
+/**
+ * connect-dynamodb's factory: `require('@dynamodb-session/express')({ session })` returns the
+ * store class. Every named export of the package is also a property of this function.
+ */
+declare function connectDynamoDB(connect?: api.ConnectLike): api.ConnectDynamoDBStoreClass;
+
+declare namespace connectDynamoDB {
+  export const DynamoDBStore: typeof api.DynamoDBStore;
+  export type DynamoDBStore<Data extends Record<string, unknown> = Record<string, unknown>> =
+    api.DynamoDBStore<Data>;
+  export const ConnectDynamoDBStore: typeof api.ConnectDynamoDBStore;
+  export type ConnectDynamoDBStore<Data extends Record<string, unknown> = Record<string, unknown>> =
+    api.ConnectDynamoDBStore<Data>;
+  export const cookieExpiry: typeof api.cookieExpiry;
+  export const connectDynamoDB: typeof api.connectDynamoDB;
+  const _default: typeof api.connectDynamoDB;
+  export { _default as default };
+  export type DynamoDBStoreOptions<Data extends Record<string, unknown> = Record<string, unknown>> =
+    api.DynamoDBStoreOptions<Data>;
+  export type StoredSession = api.StoredSession;
+  export type ConnectDynamoDBOptions = api.ConnectDynamoDBOptions;
+  export type ConnectDynamoDBStoreClass = api.ConnectDynamoDBStoreClass;
+  export type ConnectLike = api.ConnectLike;
+}
+
+export = connectDynamoDB;

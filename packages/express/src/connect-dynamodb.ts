@@ -1,0 +1,255 @@
+import type { DynamoDBClient, GetItemCommandOutput } from '@aws-sdk/client-dynamodb';
+import {
+  type CreateTableOptions,
+  type IndexAttribute,
+  type NodeCallback,
+  resolveExpiryMs,
+  type SessionData,
+  type SessionRepositoryOptions,
+  SessionStoreError,
+  type SessionTableDescription,
+  settle,
+  toTtlSeconds,
+} from '@dynamodb-session/core';
+import type session from 'express-session';
+import { cookieExpiry, DynamoDBStore, type StoredSession } from './dynamodb-store';
+
+/** What `connectDynamoDB` accepts: express-session itself, `{ session }`, or connect's `{ Store }`. */
+export type ConnectLike =
+  | { Store: unknown }
+  | { session: { Store: unknown } }
+  | ((...args: never[]) => unknown);
+
+/** connect-dynamodb 3.x's options, with the same meaning, plus every option of the core. */
+export interface ConnectDynamoDBOptions extends Omit<SessionRepositoryOptions, 'indexAttributes'> {
+  /** Read capacity of a table created on first use; makes it provisioned (default: on-demand). */
+  readCapacityUnits?: number | string;
+  /** Write capacity of a table created on first use; makes it provisioned (default: on-demand). */
+  writeCapacityUnits?: number | string;
+  /** Session fields copied to top-level attributes on every write. */
+  specialKeys?: { name: string; type: 'S' | 'N' | 'B' }[];
+  /** Write sessions that lack a special key instead of failing. Default false. */
+  skipThrowMissingSpecialKeys?: boolean;
+  /** True when the table is known to exist: skip the check (and creation) on first use. Default false. */
+  initialized?: boolean;
+  /** Delete expired sessions every this many milliseconds (the timer does not keep the process alive). */
+  reapInterval?: number;
+  /** AWS SDK v2 style configuration: `region`, `endpoint` and credentials keys are honoured. */
+  AWSConfigJSON?: Record<string, unknown>;
+  /** AWS region, as connect-dynamodb 1.x took it. Same as `region`. */
+  AWSRegion?: string;
+  /** No longer supported: throws with what to use instead. */
+  AWSConfigPath?: string;
+}
+
+/**
+ * The store class `connectDynamoDB()` returns: {@link DynamoDBStore} plus the public methods of
+ * connect-dynamodb 3.x, and its table check on first use (create when missing, wait until
+ * ACTIVE, once per store; skipped with `initialized: true`).
+ */
+export class ConnectDynamoDBStore<Data extends SessionData = SessionData> extends DynamoDBStore<Data> {
+  /** True once the table is known to exist. */
+  initialized: boolean;
+  readonly #tableOptions: CreateTableOptions;
+  #initializing: Promise<void> | undefined;
+  #reapTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: ConnectDynamoDBOptions = {}) {
+    const { repositoryOptions, tableOptions, initialized, reapInterval } = translateOptions(options);
+    super(repositoryOptions);
+    this.initialized = initialized;
+    this.#tableOptions = tableOptions;
+    if (reapInterval > 0) {
+      this.#reapTimer = setInterval(() => {
+        this.reap().catch((error: unknown) => this.#reportBackgroundError(error));
+      }, reapInterval);
+      this.#reapTimer.unref();
+    }
+  }
+
+  /** The DynamoDB client in use. */
+  get client(): DynamoDBClient {
+    return this.repository.client;
+  }
+
+  /** Makes sure the table exists, creating it and waiting until ACTIVE when missing. Runs once. */
+  initialize(): Promise<void> {
+    if (this.initialized) return Promise.resolve();
+    this.#initializing ??= this.#ensureTable().then(
+      () => {
+        this.initialized = true;
+      },
+      (error: unknown) => {
+        this.#initializing = undefined;
+        throw error;
+      },
+    );
+    return this.#initializing;
+  }
+
+  /** Describes the table (key, billing mode, TTL) and lists where it differs from the options. */
+  describeSessionsTable(): Promise<SessionTableDescription> {
+    return this.repository.describeTable();
+  }
+
+  /** Creates the table, waits until it is ACTIVE and enables TTL on `expires`. */
+  async createSessionsTable(): Promise<void> {
+    await this.repository.createTable(this.#tableOptions);
+  }
+
+  /** The session in a GetItem output, or `null` when it is missing, expired or unreadable. */
+  getParsedSession(output: Pick<GetItemCommandOutput, 'Item'>): Data | null {
+    return output.Item ? this.repository.parseItem(output.Item) : null;
+  }
+
+  /** The TTL value (epoch seconds) a write of `sess` stores. */
+  getExpiresValue(sess?: Partial<session.SessionData>): number {
+    return toTtlSeconds(resolveExpiryMs(cookieExpiry(sess), this.repository.options.defaultLifetimeMs));
+  }
+
+  override get(
+    sid: string,
+    callback?: NodeCallback<StoredSession | null>,
+  ): Promise<StoredSession | null> {
+    return settle(this.initialize().then(() => super.get(sid)), callback);
+  }
+
+  override set(sid: string, sess: StoredSession, callback?: NodeCallback<void>): Promise<void> {
+    return settle(this.initialize().then(() => super.set(sid, sess)), callback);
+  }
+
+  override destroy(sid: string, callback?: NodeCallback<void>): Promise<void> {
+    return settle(this.initialize().then(() => super.destroy(sid)), callback);
+  }
+
+  override touch(
+    sid: string,
+    sess: StoredSession,
+    callback?: NodeCallback<{ expires: number }>,
+  ): Promise<{ expires: number }> {
+    return settle(this.initialize().then(() => super.touch(sid, sess)), callback);
+  }
+
+  /** Deletes expired sessions of this prefix; resolves (and calls back with) how many. */
+  reap(callback?: NodeCallback<number>): Promise<number> {
+    return settle(
+      this.initialize().then(() => this.repository.reap()),
+      callback,
+    );
+  }
+
+  /** Stops the `reapInterval` timer. */
+  clearInterval(): void {
+    if (this.#reapTimer) clearInterval(this.#reapTimer);
+    this.#reapTimer = undefined;
+  }
+
+  /** Stops the timer and releases the client if the store built it. */
+  override close(): void {
+    this.clearInterval();
+    super.close();
+  }
+
+  async #ensureTable(): Promise<void> {
+    const status = await this.repository.tableStatus();
+    if (status === null) await this.createSessionsTable();
+  }
+
+  #reportBackgroundError(error: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    else process.emitWarning(`dynamodb-session: reap failed: ${(error as Error).message}`);
+  }
+}
+
+/** The class `connectDynamoDB()` returns. */
+export type ConnectDynamoDBStoreClass = typeof ConnectDynamoDBStore;
+
+/**
+ * connect-dynamodb's entry point: `require('@dynamodb-session/express')({ session })`, or
+ * `(session)`, or `(connect)` where it exposes `session.Store`, returns the store class.
+ */
+export function connectDynamoDB(connect?: ConnectLike): ConnectDynamoDBStoreClass {
+  if (connect !== undefined && !hasStore(connect)) {
+    throw new TypeError(
+      'connectDynamoDB(session): pass express-session, { session }, or an object exposing Store or session.Store',
+    );
+  }
+  return ConnectDynamoDBStore;
+}
+
+function hasStore(connect: ConnectLike): boolean {
+  const candidate = connect as { Store?: unknown; session?: { Store?: unknown } };
+  return typeof candidate.Store === 'function' || typeof candidate.session?.Store === 'function';
+}
+
+function translateOptions(options: ConnectDynamoDBOptions) {
+  const {
+    readCapacityUnits,
+    writeCapacityUnits,
+    specialKeys,
+    skipThrowMissingSpecialKeys,
+    initialized,
+    reapInterval,
+    AWSConfigJSON,
+    AWSRegion,
+    AWSConfigPath,
+    ...core
+  } = options;
+  if (AWSConfigPath !== undefined) {
+    throw new SessionStoreError(
+      'INVALID_OPTIONS',
+      'option "AWSConfigPath" (an AWS SDK v2 config file) is no longer read: pass ' +
+        '`client: new DynamoDBClient({ region, credentials })`, or set AWS_REGION and AWS_PROFILE ' +
+        '(or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY) in the environment',
+    );
+  }
+  const repositoryOptions: SessionRepositoryOptions = { ...core };
+  if (AWSRegion !== undefined) repositoryOptions.region ??= AWSRegion;
+  if (AWSConfigJSON !== undefined) repositoryOptions.clientConfig = fromAwsConfigJson(AWSConfigJSON, core);
+  if (specialKeys?.length) {
+    repositoryOptions.indexAttributes = specialKeys.map(
+      (key): IndexAttribute => ({ ...key, required: skipThrowMissingSpecialKeys !== true }),
+    );
+  }
+  const provisioned = readCapacityUnits !== undefined || writeCapacityUnits !== undefined;
+  const tableOptions: CreateTableOptions = provisioned
+    ? {
+        billingMode: 'PROVISIONED',
+        readCapacityUnits: capacity(readCapacityUnits, 'readCapacityUnits'),
+        writeCapacityUnits: capacity(writeCapacityUnits, 'writeCapacityUnits'),
+      }
+    : { billingMode: 'PAY_PER_REQUEST' };
+  return {
+    repositoryOptions,
+    tableOptions,
+    initialized: initialized === true,
+    reapInterval: typeof reapInterval === 'number' && reapInterval > 0 ? reapInterval : 0,
+  };
+}
+
+function fromAwsConfigJson(
+  config: Record<string, unknown>,
+  core: SessionRepositoryOptions,
+): SessionRepositoryOptions['clientConfig'] {
+  const text = (key: string) => (typeof config[key] === 'string' ? (config[key] as string) : undefined);
+  const accessKeyId = text('accessKeyId');
+  const secretAccessKey = text('secretAccessKey');
+  return {
+    ...core.clientConfig,
+    ...(text('region') && !core.region && { region: text('region') }),
+    ...(text('endpoint') && !core.endpoint && { endpoint: text('endpoint') }),
+    ...(accessKeyId &&
+      secretAccessKey && {
+        credentials: { accessKeyId, secretAccessKey, sessionToken: text('sessionToken') },
+      }),
+  };
+}
+
+function capacity(value: number | string | undefined, name: string): number {
+  if (value === undefined) return 5;
+  const units = typeof value === 'number' ? value : Number.parseInt(value, 10);
+  if (!Number.isInteger(units) || units < 1) {
+    throw new SessionStoreError('INVALID_OPTIONS', `option "${name}": must be a positive integer`);
+  }
+  return units;
+}

@@ -1,0 +1,80 @@
+import {
+  type NodeCallback,
+  resolveExpiryMs,
+  type SessionData,
+  type SessionExpiry,
+  SessionRepository,
+  type SessionRepositoryOptions,
+  settle,
+  toTtlSeconds,
+} from '@dynamodb-session/core';
+import session from 'express-session';
+
+/** Options of {@link DynamoDBStore}: the core repository's options, or a repository to use. */
+export type DynamoDBStoreOptions<Data extends SessionData = SessionData> =
+  | (SessionRepositoryOptions & { repository?: undefined })
+  | { repository: SessionRepository<Data> };
+
+/** The session object express-session hands to a store. */
+export type StoredSession = session.SessionData & SessionData;
+
+/**
+ * An express-session (and connect) store that keeps sessions in DynamoDB. It translates
+ * express-session's callback API onto a {@link SessionRepository}; every method also returns
+ * a promise. The expiry of a session is its `cookie.expires`, or the repository's
+ * `defaultLifetimeMs` for a browser-session cookie.
+ */
+export class DynamoDBStore<Data extends SessionData = SessionData> extends session.Store {
+  /** The repository holding the sessions; use it for anything beyond express-session's API. */
+  readonly repository: SessionRepository<Data>;
+
+  constructor(options: DynamoDBStoreOptions<Data> = {}) {
+    super();
+    this.repository = options.repository ?? new SessionRepository<Data>(options);
+  }
+
+  /** Loads session `sid`: `null` when it is missing or expired. */
+  override get(sid: string, callback?: NodeCallback<StoredSession | null>): Promise<StoredSession | null> {
+    return settle(this.repository.get(sid) as Promise<StoredSession | null>, callback);
+  }
+
+  /** Stores session `sid` until its cookie expires. */
+  override set(sid: string, sess: StoredSession, callback?: NodeCallback<void>): Promise<void> {
+    return settle(this.repository.set(sid, sess as unknown as Data, cookieExpiry(sess)), callback);
+  }
+
+  /**
+   * Moves the expiry of session `sid` to its cookie's without rewriting the data; never
+   * creates a session that is gone. Resolves (and calls back with) the stored TTL value in
+   * epoch seconds, as connect-dynamodb did.
+   */
+  override touch(
+    sid: string,
+    sess: StoredSession,
+    callback?: NodeCallback<{ expires: number }>,
+  ): Promise<{ expires: number }> {
+    const expiresAt = resolveExpiryMs(cookieExpiry(sess), this.repository.options.defaultLifetimeMs);
+    const touched = this.repository
+      .touch(sid, expiresAt)
+      .then(() => ({ expires: toTtlSeconds(expiresAt) }));
+    return settle(touched, callback);
+  }
+
+  /** Deletes session `sid`. */
+  override destroy(sid: string, callback?: NodeCallback<void>): Promise<void> {
+    return settle(this.repository.destroy(sid), callback);
+  }
+
+  /** Releases the DynamoDB client if the store built it; a client you passed is left alone. */
+  close(): void {
+    this.repository.close();
+  }
+}
+
+/** The expiry express-session gives a session: its cookie's `expires`, if any. */
+export function cookieExpiry(sess: Partial<StoredSession> | null | undefined): SessionExpiry | undefined {
+  const expires: unknown = sess?.cookie?.expires;
+  if (expires instanceof Date) return expires;
+  if (typeof expires === 'string' || typeof expires === 'number') return new Date(expires);
+  return undefined;
+}
