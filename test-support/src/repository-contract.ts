@@ -24,7 +24,10 @@ const newId = () => `contract-${process.pid}-${Date.now()}-${counter++}`;
  * The behaviour every session repository must show, whatever stores it. Run it once per
  * implementation and server: `describeRepositoryContract('dynalite, json', makeFixture)`.
  */
-export function describeRepositoryContract(label: string, makeFixture: () => Promise<ContractFixture>) {
+export function describeRepositoryContract(
+  label: string,
+  makeFixture: () => Promise<ContractFixture>,
+) {
   describe(`repository contract: ${label}`, () => {
     const withRepository = (test: (fixture: ContractFixture) => Promise<void>) => async () => {
       const fixture = await makeFixture();

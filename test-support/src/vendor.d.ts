@@ -1,5 +1,6 @@
 declare module 'dynalite' {
   import type { Server } from 'node:http';
+
   /** Options of dynalite's in-memory server (see its readme). */
   interface DynaliteOptions {
     createTableMs?: number;

@@ -78,7 +78,8 @@ function classify(name: string, code: string | undefined, message: string): Sess
   if (name === 'ResourceNotFoundException') return 'TABLE_NOT_FOUND';
   if (THROTTLING_NAMES.has(name)) return 'THROTTLED';
   if (ACCESS_DENIED_NAMES.has(name)) return 'ACCESS_DENIED';
-  if (name === 'AbortError' || name === 'TimeoutError' || name === 'RequestTimeout') return 'TIMEOUT';
+  if (name === 'AbortError' || name === 'TimeoutError' || name === 'RequestTimeout')
+    return 'TIMEOUT';
   if ((code && NETWORK_CODES.has(code)) || NETWORK_CODES.has(name)) return 'NETWORK';
   if (name === 'ValidationException') {
     return /item size/i.test(message) ? 'SESSION_TOO_LARGE' : 'VALIDATION';

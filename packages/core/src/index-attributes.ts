@@ -52,7 +52,9 @@ function toScalar(value: unknown, type: IndexAttribute['type']): AttributeValue 
   }
   if (type === 'N') {
     const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-    return typeof number === 'number' && Number.isFinite(number) ? { N: String(number) } : undefined;
+    return typeof number === 'number' && Number.isFinite(number)
+      ? { N: String(number) }
+      : undefined;
   }
   if (value instanceof Uint8Array) return { B: value };
   return typeof value === 'string' ? { B: Buffer.from(value, 'base64') } : undefined;

@@ -1,3 +1,4 @@
+export { type NodeCallback, settle } from './callback-bridge';
 export {
   isSessionStoreError,
   SessionStoreError,
@@ -44,4 +45,3 @@ export {
   type SessionTableDescription,
   type TimeToLiveState,
 } from './session-table';
-export { type NodeCallback, settle } from './callback-bridge';

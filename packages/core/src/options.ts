@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { SessionStoreError } from './errors';
 import { ONE_DAY_MS } from './expiry';
 import type { IndexAttribute } from './index-attributes';
-import type { SessionData } from './session-data';
 import type { SerializerName, SessionSerializer } from './serializers';
+import type { SessionData } from './session-data';
 
 const attributeName = z.string().min(1, 'must be a non-empty attribute name').max(255);
 
@@ -39,10 +39,12 @@ const indexAttributeSchema = z.strictObject({
 export const sessionRepositoryOptionsSchema = z
   .strictObject({
     client: clientSchema.optional(),
-    clientConfig: z.custom<DynamoDBClientConfig>(
-      (value) => value !== null && typeof value === 'object',
-      'must be a DynamoDBClientConfig object',
-    ).optional(),
+    clientConfig: z
+      .custom<DynamoDBClientConfig>(
+        (value) => value !== null && typeof value === 'object',
+        'must be a DynamoDBClientConfig object',
+      )
+      .optional(),
     region: z.string().min(1).optional(),
     endpoint: z.url().optional(),
     table: z
@@ -148,7 +150,11 @@ export function parseSessionRepositoryOptions(
     const path = issue.path.join('.');
     return `option "${path}": ${issue.message}`;
   });
-  throw new SessionStoreError('INVALID_OPTIONS', `Invalid session store options: ${problems.join('; ')}`, {
-    cause: result.error,
-  });
+  throw new SessionStoreError(
+    'INVALID_OPTIONS',
+    `Invalid session store options: ${problems.join('; ')}`,
+    {
+      cause: result.error,
+    },
+  );
 }

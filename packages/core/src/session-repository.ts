@@ -162,7 +162,9 @@ export class SessionRepository<Data extends SessionData = SessionData> {
       });
       const page = await this.#call('Scan', (options) => this.client.send(command, options));
       const keys = (page.Items ?? []).map((item) => item[hashKey]).filter((key) => key?.S);
-      deleted += await runBounded(keys, concurrency, (key) => this.#deleteIfExpired(key as AttributeValue));
+      deleted += await runBounded(keys, concurrency, (key) =>
+        this.#deleteIfExpired(key as AttributeValue),
+      );
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return deleted;
@@ -180,7 +182,9 @@ export class SessionRepository<Data extends SessionData = SessionData> {
   async tableStatus(): Promise<string | null> {
     const command = new DescribeTableCommand({ TableName: this.options.table });
     try {
-      const output = await this.#call('DescribeTable', (options) => this.client.send(command, options));
+      const output = await this.#call('DescribeTable', (options) =>
+        this.client.send(command, options),
+      );
       return output.Table?.TableStatus ?? 'UNKNOWN';
     } catch (error) {
       if (isSessionStoreError(error, 'TABLE_NOT_FOUND')) return null;
@@ -201,7 +205,8 @@ export class SessionRepository<Data extends SessionData = SessionData> {
     const { expiresAttribute, dataAttribute, hashKey } = this.options;
     const ttl = item[expiresAttribute]?.N;
     const ttlSeconds = ttl === undefined ? undefined : Number(ttl);
-    if (ttlSeconds !== undefined && Number.isFinite(ttlSeconds) && ttlSeconds * 1000 <= now) return null;
+    if (ttlSeconds !== undefined && Number.isFinite(ttlSeconds) && ttlSeconds * 1000 <= now)
+      return null;
     const stored = item[dataAttribute];
     if (!stored) return null;
     let data: SessionData;
@@ -218,7 +223,8 @@ export class SessionRepository<Data extends SessionData = SessionData> {
       );
       return null;
     }
-    const validTtl = ttlSeconds !== undefined && Number.isFinite(ttlSeconds) ? ttlSeconds : undefined;
+    const validTtl =
+      ttlSeconds !== undefined && Number.isFinite(ttlSeconds) ? ttlSeconds : undefined;
     return isExpired(validTtl, this.#dataExpiry(data), now) ? null : (data as Data);
   }
 
@@ -280,7 +286,9 @@ export class SessionRepository<Data extends SessionData = SessionData> {
     try {
       return resolveExpiryMs(expiry, this.options.defaultLifetimeMs, now);
     } catch (error) {
-      throw new SessionStoreError('INVALID_SESSION_DATA', (error as Error).message, { cause: error });
+      throw new SessionStoreError('INVALID_SESSION_DATA', (error as Error).message, {
+        cause: error,
+      });
     }
   }
 

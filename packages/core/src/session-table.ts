@@ -105,7 +105,8 @@ export async function createSessionTable(
       );
     }
   }
-  const timeToLive = options.timeToLive === false ? await readTimeToLive(config) : await enableTimeToLive(config);
+  const timeToLive =
+    options.timeToLive === false ? await readTimeToLive(config) : await enableTimeToLive(config);
   return { created, timeToLive: timeToLive.status };
 }
 
@@ -123,11 +124,15 @@ export async function describeSessionTable(
   const description = output.Table ?? {};
   const hash = description.KeySchema?.find((key) => key.KeyType === 'HASH')?.AttributeName;
   const range = description.KeySchema?.find((key) => key.KeyType === 'RANGE')?.AttributeName;
-  const hashType = description.AttributeDefinitions?.find((a) => a.AttributeName === hash)?.AttributeType;
+  const hashType = description.AttributeDefinitions?.find(
+    (a) => a.AttributeName === hash,
+  )?.AttributeType;
   const timeToLive = await readTimeToLive(config);
   const warnings: string[] = [];
   if (hash !== hashKey || hashType !== 'S') {
-    warnings.push(`the partition key is ${hash ?? 'missing'} (${hashType ?? '?'}), expected ${hashKey} (S)`);
+    warnings.push(
+      `the partition key is ${hash ?? 'missing'} (${hashType ?? '?'}), expected ${hashKey} (S)`,
+    );
   }
   if (range !== undefined) warnings.push(`the table has a sort key (${range}); sessions need none`);
   if (timeToLive.status !== 'ENABLED' && timeToLive.status !== 'ENABLING') {
@@ -180,7 +185,9 @@ async function readTimeToLive(
   config: SessionTableConfig,
 ): Promise<{ status: TimeToLiveState; attribute: string | undefined }> {
   try {
-    const output = await config.client.send(new DescribeTimeToLiveCommand({ TableName: config.table }));
+    const output = await config.client.send(
+      new DescribeTimeToLiveCommand({ TableName: config.table }),
+    );
     const description = output.TimeToLiveDescription;
     return {
       status: (description?.TimeToLiveStatus as TimeToLiveState | undefined) ?? 'DISABLED',

@@ -183,13 +183,15 @@ describe('errors', () => {
     const error = await repository.get('abc').catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'SessionStoreError', code: 'TABLE_NOT_FOUND' });
     expect((error as Error).cause).toBe(missing);
-    expect((error as Error).message).toMatch(/GetItem on sessions failed: ResourceNotFoundException/);
+    expect((error as Error).message).toMatch(
+      /GetItem on sessions failed: ResourceNotFoundException/,
+    );
   });
 
   it('classifies throttling', async () => {
-    dynamo.on(PutItemCommand).rejects(
-      new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }),
-    );
+    dynamo
+      .on(PutItemCommand)
+      .rejects(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
     const repository = new SessionRepository({ client });
     await expect(repository.set('abc', {})).rejects.toMatchObject({ code: 'THROTTLED' });
   });
@@ -205,11 +207,18 @@ describe('reading stored items', () => {
       type: { S: 'connect-session' },
       sess: { S: JSON.stringify({ cookie: { originalMaxAge: 3600500 }, user: 'ann' }) },
     };
-    expect(repository.parseItem(item)).toEqual({ cookie: { originalMaxAge: 3600500 }, user: 'ann' });
+    expect(repository.parseItem(item)).toEqual({
+      cookie: { originalMaxAge: 3600500 },
+      user: 'ann',
+    });
   });
 
   it('treats expired items as missing', () => {
-    const item = { id: { S: 'sess:a' }, expires: { N: String(NOW / 1000 - 0.5) }, sess: { S: '{}' } };
+    const item = {
+      id: { S: 'sess:a' },
+      expires: { N: String(NOW / 1000 - 0.5) },
+      sess: { S: '{}' },
+    };
     expect(repository.parseItem(item)).toBeNull();
   });
 
@@ -217,9 +226,15 @@ describe('reading stored items', () => {
     const seen: string[] = [];
     const unsubscribe = repository.onError((error) => seen.push(error.code));
     const future = String(NOW / 1000 + 60);
-    expect(repository.parseItem({ id: { S: 'sess:a' }, expires: { N: future }, sess: { S: '{oops' } })).toBeNull();
-    expect(repository.parseItem({ id: { S: 'sess:a' }, expires: { N: future }, sess: { S: '[1,2]' } })).toBeNull();
-    expect(repository.parseItem({ id: { S: 'sess:a' }, expires: { N: future }, sess: { N: '5' } })).toBeNull();
+    expect(
+      repository.parseItem({ id: { S: 'sess:a' }, expires: { N: future }, sess: { S: '{oops' } }),
+    ).toBeNull();
+    expect(
+      repository.parseItem({ id: { S: 'sess:a' }, expires: { N: future }, sess: { S: '[1,2]' } }),
+    ).toBeNull();
+    expect(
+      repository.parseItem({ id: { S: 'sess:a' }, expires: { N: future }, sess: { N: '5' } }),
+    ).toBeNull();
     expect(repository.parseItem({ id: { S: 'sess:a' }, expires: { N: future } })).toBeNull();
     unsubscribe();
     expect(seen).toEqual(['CORRUPT_SESSION', 'CORRUPT_SESSION', 'CORRUPT_SESSION']);

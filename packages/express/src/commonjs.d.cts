@@ -16,6 +16,7 @@ declare namespace connectDynamoDB {
   export const cookieExpiry: typeof api.cookieExpiry;
   export const connectDynamoDB: typeof api.connectDynamoDB;
   const _default: typeof api.connectDynamoDB;
+
   export { _default as default };
   export type DynamoDBStoreOptions<Data extends Record<string, unknown> = Record<string, unknown>> =
     api.DynamoDBStoreOptions<Data>;

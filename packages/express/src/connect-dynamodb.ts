@@ -47,7 +47,9 @@ export interface ConnectDynamoDBOptions extends Omit<SessionRepositoryOptions, '
  * connect-dynamodb 3.x, and its table check on first use (create when missing, wait until
  * ACTIVE, once per store; skipped with `initialized: true`).
  */
-export class ConnectDynamoDBStore<Data extends SessionData = SessionData> extends DynamoDBStore<Data> {
+export class ConnectDynamoDBStore<
+  Data extends SessionData = SessionData,
+> extends DynamoDBStore<Data> {
   /** True once the table is known to exist. */
   initialized: boolean;
   readonly #tableOptions: CreateTableOptions;
@@ -55,7 +57,8 @@ export class ConnectDynamoDBStore<Data extends SessionData = SessionData> extend
   #reapTimer: NodeJS.Timeout | undefined;
 
   constructor(options: ConnectDynamoDBOptions = {}) {
-    const { repositoryOptions, tableOptions, initialized, reapInterval } = translateOptions(options);
+    const { repositoryOptions, tableOptions, initialized, reapInterval } =
+      translateOptions(options);
     super(repositoryOptions);
     this.initialized = initialized;
     this.#tableOptions = tableOptions;
@@ -104,22 +107,33 @@ export class ConnectDynamoDBStore<Data extends SessionData = SessionData> extend
 
   /** The TTL value (epoch seconds) a write of `sess` stores. */
   getExpiresValue(sess?: Partial<session.SessionData>): number {
-    return toTtlSeconds(resolveExpiryMs(cookieExpiry(sess), this.repository.options.defaultLifetimeMs));
+    return toTtlSeconds(
+      resolveExpiryMs(cookieExpiry(sess), this.repository.options.defaultLifetimeMs),
+    );
   }
 
   override get(
     sid: string,
     callback?: NodeCallback<StoredSession | null>,
   ): Promise<StoredSession | null> {
-    return settle(this.initialize().then(() => super.get(sid)), callback);
+    return settle(
+      this.initialize().then(() => super.get(sid)),
+      callback,
+    );
   }
 
   override set(sid: string, sess: StoredSession, callback?: NodeCallback<void>): Promise<void> {
-    return settle(this.initialize().then(() => super.set(sid, sess)), callback);
+    return settle(
+      this.initialize().then(() => super.set(sid, sess)),
+      callback,
+    );
   }
 
   override destroy(sid: string, callback?: NodeCallback<void>): Promise<void> {
-    return settle(this.initialize().then(() => super.destroy(sid)), callback);
+    return settle(
+      this.initialize().then(() => super.destroy(sid)),
+      callback,
+    );
   }
 
   override touch(
@@ -127,7 +141,10 @@ export class ConnectDynamoDBStore<Data extends SessionData = SessionData> extend
     sess: StoredSession,
     callback?: NodeCallback<{ expires: number }>,
   ): Promise<{ expires: number }> {
-    return settle(this.initialize().then(() => super.touch(sid, sess)), callback);
+    return settle(
+      this.initialize().then(() => super.touch(sid, sess)),
+      callback,
+    );
   }
 
   /** Deletes expired sessions of this prefix; resolves (and calls back with) how many. */
@@ -205,7 +222,8 @@ function translateOptions(options: ConnectDynamoDBOptions) {
   }
   const repositoryOptions: SessionRepositoryOptions = { ...core };
   if (AWSRegion !== undefined) repositoryOptions.region ??= AWSRegion;
-  if (AWSConfigJSON !== undefined) repositoryOptions.clientConfig = fromAwsConfigJson(AWSConfigJSON, core);
+  if (AWSConfigJSON !== undefined)
+    repositoryOptions.clientConfig = fromAwsConfigJson(AWSConfigJSON, core);
   if (specialKeys?.length) {
     repositoryOptions.indexAttributes = specialKeys.map(
       (key): IndexAttribute => ({ ...key, required: skipThrowMissingSpecialKeys !== true }),
@@ -231,7 +249,8 @@ function fromAwsConfigJson(
   config: Record<string, unknown>,
   core: SessionRepositoryOptions,
 ): SessionRepositoryOptions['clientConfig'] {
-  const text = (key: string) => (typeof config[key] === 'string' ? (config[key] as string) : undefined);
+  const text = (key: string) =>
+    typeof config[key] === 'string' ? (config[key] as string) : undefined;
   const accessKeyId = text('accessKeyId');
   const secretAccessKey = text('secretAccessKey');
   return {

@@ -34,7 +34,10 @@ export class DynamoDBStore<Data extends SessionData = SessionData> extends sessi
   }
 
   /** Loads session `sid`: `null` when it is missing or expired. */
-  override get(sid: string, callback?: NodeCallback<StoredSession | null>): Promise<StoredSession | null> {
+  override get(
+    sid: string,
+    callback?: NodeCallback<StoredSession | null>,
+  ): Promise<StoredSession | null> {
     return settle(this.repository.get(sid) as Promise<StoredSession | null>, callback);
   }
 
@@ -53,7 +56,10 @@ export class DynamoDBStore<Data extends SessionData = SessionData> extends sessi
     sess: StoredSession,
     callback?: NodeCallback<{ expires: number }>,
   ): Promise<{ expires: number }> {
-    const expiresAt = resolveExpiryMs(cookieExpiry(sess), this.repository.options.defaultLifetimeMs);
+    const expiresAt = resolveExpiryMs(
+      cookieExpiry(sess),
+      this.repository.options.defaultLifetimeMs,
+    );
     const touched = this.repository
       .touch(sid, expiresAt)
       .then(() => ({ expires: toTtlSeconds(expiresAt) }));
@@ -72,7 +78,9 @@ export class DynamoDBStore<Data extends SessionData = SessionData> extends sessi
 }
 
 /** The expiry express-session gives a session: its cookie's `expires`, if any. */
-export function cookieExpiry(sess: Partial<StoredSession> | null | undefined): SessionExpiry | undefined {
+export function cookieExpiry(
+  sess: Partial<StoredSession> | null | undefined,
+): SessionExpiry | undefined {
   const expires: unknown = sess?.cookie?.expires;
   if (expires instanceof Date) return expires;
   if (typeof expires === 'string' || typeof expires === 'number') return new Date(expires);

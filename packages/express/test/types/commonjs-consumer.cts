@@ -2,7 +2,10 @@ import connectDynamoDB = require('@dynamodb-session/express');
 import session = require('express-session');
 
 const Store = connectDynamoDB({ session });
-const legacy: connectDynamoDB.ConnectDynamoDBStore = new Store({ table: 'sessions', initialized: true });
+const legacy: connectDynamoDB.ConnectDynamoDBStore = new Store({
+  table: 'sessions',
+  initialized: true,
+});
 legacy.touch('sid', {} as connectDynamoDB.StoredSession, (error, result) => {
   const expires: number | undefined = result?.expires;
   void [error, expires];
