@@ -1,12 +1,6 @@
+/// <reference path="./provided-context.d.ts" />
 import type { TestProject } from 'vitest/node';
 import { type LocalDynamoServer, startDynalite, startDynamoDBLocal } from './local-servers';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    /** Endpoints of the local DynamoDB servers started for this run, by server name. */
-    dynamoEndpoints: { name: string; endpoint: string }[];
-  }
-}
 
 /**
  * Vitest global setup: starts dynalite and DynamoDB Local once for the whole run and hands their

@@ -1,3 +1,4 @@
+/// <reference path="./vendor.d.ts" />
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import type { Server } from 'node:http';
 import { createServer } from 'node:net';

@@ -115,10 +115,10 @@ export function describeRepositoryContract(
       'keeps a session alive when touch moves its expiry, without changing its data',
       withRepository(async ({ repository }) => {
         const id = newId();
-        const soon = new Date(Date.now() + 400);
+        const soon = new Date(Date.now() + 1_500);
         await repository.set(id, { cookie: { expires: soon.toISOString() }, n: 7 }, soon);
         expect(await repository.touch(id, new Date(Date.now() + 60_000))).toBe(true);
-        await sleep(soon.getTime() - Date.now() + 1_100);
+        await sleep(soon.getTime() - Date.now() + 100);
         expect(await repository.get(id)).toEqual({ cookie: { expires: soon.toISOString() }, n: 7 });
       }),
     );
@@ -138,6 +138,19 @@ export function describeRepositoryContract(
         const id = newId();
         await repository.set(id, { a: 1 }, new Date(Date.now() - 5_000));
         expect(await repository.touch(id, new Date(Date.now() + 60_000))).toBe(false);
+        expect(await repository.get(id)).toBeNull();
+      }),
+    );
+
+    it(
+      'does not revive on touch a session whose precise expiry has just passed',
+      withRepository(async ({ repository }) => {
+        const id = newId();
+        const expires = Date.now() + 150;
+        await repository.set(id, { cookie: { expires: new Date(expires).toISOString() } }, expires);
+        await sleep(expires - Date.now() + 30);
+        expect(await repository.get(id)).toBeNull();
+        expect(await repository.touch(id, Date.now() + 60_000)).toBe(false);
         expect(await repository.get(id)).toBeNull();
       }),
     );

@@ -43,14 +43,20 @@ export function createApp(store) {
     });
   });
 
-  app.use(
-    /** @type {import('express').ErrorRequestHandler} */
-    (error, _req, res, _next) => {
-      console.error(error);
-      res.status(500).json({ error: error.code ?? 'INTERNAL', message: error.message });
-    },
-  );
+  app.use(handleError);
   return app;
+}
+
+/**
+ * Answers a failed request, a session store error included, with its code.
+ * @param {Error & { code?: string }} error
+ * @param {import('express').Request} _req
+ * @param {import('express').Response} res
+ * @param {import('express').NextFunction} _next
+ */
+function handleError(error, _req, res, _next) {
+  console.error(error);
+  res.status(500).json({ error: error.code ?? 'INTERNAL', message: error.message });
 }
 
 /** @param {{ views: number, user: string | null }} state */

@@ -7,7 +7,7 @@ let child: ChildProcess;
 let baseUrl = '';
 
 beforeAll(async () => {
-  const env = { ...process.env, PORT: '0' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0' };
   delete env.AWS_REGION;
   delete env.DYNAMODB_ENDPOINT;
   child = spawn(process.execPath, [serverScript], { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -38,11 +38,13 @@ export function toTtlSeconds(expiresAtMs: number): number {
  */
 export function expiryInSessionData(data: SessionData): number | undefined {
   const cookie = data.cookie as { expires?: unknown } | null | undefined;
-  const candidate = cookie && typeof cookie === 'object' ? cookie.expires : data._expire;
-  if (candidate instanceof Date) return finiteOrUndefined(candidate.getTime());
-  if (typeof candidate === 'string') return finiteOrUndefined(Date.parse(candidate));
-  if (typeof candidate === 'number') return finiteOrUndefined(candidate);
-  return undefined;
+  if (cookie && typeof cookie === 'object') {
+    const expires = cookie.expires;
+    if (expires instanceof Date) return finiteOrUndefined(expires.getTime());
+    if (typeof expires === 'string') return finiteOrUndefined(Date.parse(expires));
+    return undefined;
+  }
+  return typeof data._expire === 'number' ? finiteOrUndefined(data._expire) : undefined;
 }
 
 /**

@@ -36,6 +36,8 @@ export const jsonSerializer: SessionSerializer = {
  * A native DynamoDB map (`M`): readable in the AWS console and usable in filter expressions.
  * Values take JSON's shape first (Dates become ISO strings, `undefined` is dropped), so both
  * serializers return the same data. It also reads JSON strings written by the default.
+ * DynamoDB numbers hold 38 digits: numbers beyond `Number.MAX_SAFE_INTEGER` are rejected with
+ * `INVALID_SESSION_DATA` (store them as strings, or use the JSON serializer).
  */
 export const mapSerializer: SessionSerializer = {
   serialize(data) {

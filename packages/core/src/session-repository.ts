@@ -103,7 +103,9 @@ export class SessionRepository<Data extends SessionData = SessionData> {
 
   /**
    * Moves the expiry of session `id` to `expiry` without rewriting its data. Resolves `false`,
-   * and writes nothing, when the session does not exist or has already expired.
+   * and writes nothing, when the session does not exist or has expired. The condition cannot
+   * see an expiry inside the data, so a session in the last second of its TTL is treated as
+   * expired: touch never revives a session that `get` has reported gone.
    */
   async touch(id: string, expiry?: SessionExpiry | null): Promise<boolean> {
     if (sessionIdProblem(this.options.prefix, id) !== undefined) return false;
@@ -114,14 +116,14 @@ export class SessionRepository<Data extends SessionData = SessionData> {
       Key: this.#key(id),
       UpdateExpression: 'SET #expires = :expires',
       ConditionExpression:
-        'attribute_exists(#key) AND (attribute_not_exists(#expires) OR #expires > :now)',
+        'attribute_exists(#key) AND (attribute_not_exists(#expires) OR #expires > :cutoff)',
       ExpressionAttributeNames: {
         '#key': this.options.hashKey,
         '#expires': this.options.expiresAttribute,
       },
       ExpressionAttributeValues: {
         ':expires': { N: String(toTtlSeconds(expiresAt)) },
-        ':now': { N: String(Math.floor(now / 1000)) },
+        ':cutoff': { N: String(now / 1000 + 1) },
       },
     });
     try {
@@ -353,7 +355,8 @@ async function runBounded<T>(
   const workers = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
     while (next < items.length) {
       const item = items[next++] as T;
-      total += await task(item);
+      const count = await task(item);
+      total += count;
     }
   });
   await Promise.all(workers);

@@ -33,6 +33,8 @@ export interface CreateTableResult {
   created: boolean;
   /** The TTL status afterwards; `UNSUPPORTED` where the server has no TTL API (dynalite). */
   timeToLive: TimeToLiveState;
+  /** The attribute TTL is on; differs from the expiry attribute when TTL was already on another. */
+  timeToLiveAttribute: string | undefined;
 }
 
 /** TTL status as DynamoDB reports it, or `UNSUPPORTED` where the server lacks the API. */
@@ -98,7 +100,8 @@ export async function createSessionTable(
   await waitUntilActive(config, options.maxWaitSeconds ?? 300);
   if (!created) {
     const description = await describeSessionTable(config);
-    if (description.partitionKey?.name !== hashKey || description.sortKey !== undefined) {
+    const key = description.partitionKey;
+    if (key?.name !== hashKey || key.type !== 'S' || description.sortKey !== undefined) {
       throw new SessionStoreError(
         'TABLE_MISMATCH',
         `table ${table} exists with another key: ${description.warnings.join('; ')}`,
@@ -107,7 +110,7 @@ export async function createSessionTable(
   }
   const timeToLive =
     options.timeToLive === false ? await readTimeToLive(config) : await enableTimeToLive(config);
-  return { created, timeToLive: timeToLive.status };
+  return { created, timeToLive: timeToLive.status, timeToLiveAttribute: timeToLive.attribute };
 }
 
 /** Describes the sessions table and checks it against the configuration. */

@@ -108,13 +108,7 @@ for (const server of testServers()) {
       expect(await repository.get(sid)).toBeNull();
     });
 
-    // KNOWN BUG (src/session-repository.ts, touch): the condition compares the stored expiry
-    // with :now = Math.floor(now / 1000), so an item whose fractional expiry lies between the
-    // start of the current second and now passes the condition: touch() returns true and
-    // revives a session that get() just reported expired. `it.fails` passes while the bug
-    // exists; when it is fixed, make this a plain `it`.
-    it.fails('KNOWN BUG: touch should not revive an item whose fractional expires has passed', async () => {
-      // Stay inside one wall-clock second from the write to the touch.
+    it('does not revive on touch an item whose fractional expires has just passed', async () => {
       if (Date.now() % 1000 > 600) await sleep(1000 - (Date.now() % 1000) + 20);
       const sid = newSid();
       const expires = (Date.now() - 5) / 1000;

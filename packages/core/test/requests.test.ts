@@ -103,11 +103,11 @@ describe('the requests a repository sends', () => {
       Key: { id: { S: 'sess:abc' } },
       UpdateExpression: 'SET #expires = :expires',
       ConditionExpression:
-        'attribute_exists(#key) AND (attribute_not_exists(#expires) OR #expires > :now)',
+        'attribute_exists(#key) AND (attribute_not_exists(#expires) OR #expires > :cutoff)',
       ExpressionAttributeNames: { '#key': 'id', '#expires': 'expires' },
       ExpressionAttributeValues: {
         ':expires': { N: String(Math.ceil((NOW + 10_000) / 1000)) },
-        ':now': { N: String(Math.floor(NOW / 1000)) },
+        ':cutoff': { N: String(NOW / 1000 + 1) },
       },
     });
   });

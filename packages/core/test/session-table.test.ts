@@ -73,7 +73,11 @@ for (const server of testServers()) {
         const table = newTable();
         const repository = new SessionRepository({ client, table, expiresAttribute: 'ttl' });
         const result = await repository.createTable();
-        expect(result).toEqual({ created: true, timeToLive: 'ENABLED' });
+        expect(result).toEqual({
+          created: true,
+          timeToLive: 'ENABLED',
+          timeToLiveAttribute: 'ttl',
+        });
         const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: table }));
         expect(ttl.TimeToLiveDescription).toEqual({
           TimeToLiveStatus: 'ENABLED',
@@ -87,7 +91,11 @@ for (const server of testServers()) {
       it('createTable enables TTL on "expires" by default', async ({ expect }) => {
         const table = newTable();
         const repository = new SessionRepository({ client, table });
-        expect(await repository.createTable()).toEqual({ created: true, timeToLive: 'ENABLED' });
+        expect(await repository.createTable()).toEqual({
+          created: true,
+          timeToLive: 'ENABLED',
+          timeToLiveAttribute: 'expires',
+        });
         expect((await repository.describeTable()).timeToLive).toEqual({
           status: 'ENABLED',
           attribute: 'expires',
@@ -100,6 +108,11 @@ for (const server of testServers()) {
         const description = await new SessionRepository({ client, table }).describeTable();
         expect(description.timeToLive).toEqual({ status: 'ENABLED', attribute: 'other' });
         expect(description.warnings).toEqual(['TTL is on other, not on expires']);
+        expect(await new SessionRepository({ client, table }).createTable()).toEqual({
+          created: false,
+          timeToLive: 'ENABLED',
+          timeToLiveAttribute: 'other',
+        });
       });
     } else {
       it('createTable reports TTL as UNSUPPORTED (dynalite has no UpdateTimeToLive)', async ({
@@ -183,13 +196,7 @@ for (const server of testServers()) {
       expect(description.warnings).toContain('the partition key is id (N), expected id (S)');
     });
 
-    // KNOWN BUG (src/session-table.ts, createSessionTable): the mismatch check compares only the
-    // partition key's name, not its type, so a table keyed by `id` (N) is accepted (created:
-    // false) and every later set() fails with VALIDATION. `it.fails` passes while the bug
-    // exists; when it is fixed, make this a plain `it`.
-    it.fails('KNOWN BUG: createTable should fail with TABLE_MISMATCH on a key of type N', async ({
-      expect,
-    }) => {
+    it('createTable fails with TABLE_MISMATCH on a key of type N', async ({ expect }) => {
       const table = newTable();
       await createRawTable(client, table, [{ name: 'id', type: 'N', key: 'HASH' }]);
       const repository = new SessionRepository({ client, table });

@@ -145,12 +145,15 @@ describe('options', () => {
     expect(error.cause).toBeDefined();
   });
 
-  it('rejects a client combined with endpoint or region', () => {
+  it('rejects a client combined with endpoint, region or clientConfig', () => {
     expect(optionsError({ client, endpoint: 'http://127.0.0.1:8000' }).message).toContain(
       'option "endpoint": cannot be combined with client',
     );
     expect(optionsError({ client, region: 'eu-west-1' }).message).toContain(
       'option "region": cannot be combined with client',
+    );
+    expect(optionsError({ client, clientConfig: { maxAttempts: 1 } }).message).toContain(
+      'option "clientConfig": cannot be combined with client',
     );
   });
 

@@ -1,10 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
-import {
-  DescribeTableCommand,
-  GetItemCommand,
-  PutItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   createTestTable,
   dropTable,
@@ -23,7 +19,6 @@ import type * as Api from '../src/index';
  * factory (the built CommonJS entry), with every named export as a property.
  */
 type Factory = typeof Api.connectDynamoDB & typeof Api;
-type Store = Api.ConnectDynamoDBStore;
 type StoredSession = Api.StoredSession;
 
 /** connect-dynamodb 3.0.5's store, as far as these tests use it. */
@@ -34,7 +29,9 @@ type LegacyStoreClass = new (options: Record<string, unknown>) => LegacyStore;
 
 const requireCjs = createRequire(import.meta.url);
 const connectDynamoDB = requireCjs('@dynamodb-session/express') as Factory;
-const legacyConnectDynamoDB = requireCjs('connect-dynamodb') as (connect: unknown) => LegacyStoreClass;
+const legacyConnectDynamoDB = requireCjs('connect-dynamodb') as (
+  connect: unknown,
+) => LegacyStoreClass;
 const StoreClass = connectDynamoDB({ session });
 const LegacyStoreClass = legacyConnectDynamoDB({ session });
 
@@ -159,7 +156,7 @@ describe('the connect-dynamodb factory', () => {
   });
 
   it('throws a TypeError for an argument that exposes no Store', () => {
-    for (const bad of [{}, 42, 'session', { session: {} }, { Store: 'not a class' }]) {
+    for (const bad of [{}, 42, null, 'session', { session: {} }, { Store: 'not a class' }]) {
       expect(() => connectDynamoDB(bad as never)).toThrow(TypeError);
     }
     expect(() => connectDynamoDB({} as never)).toThrow(/pass express-session/);
@@ -238,15 +235,24 @@ for (const server of testServers()) {
         expect(written?.type).toEqual({ S: 'connect-session' });
 
         const cookie = cookieOf(login);
-        await request(ourApp).get('/count').set('Cookie', cookie).expect(200, { user: 'ann', count: 3, id });
-        await request(ourApp).get('/count').set('Cookie', cookie).expect(200, { user: 'ann', count: 4, id });
+        await request(ourApp)
+          .get('/count')
+          .set('Cookie', cookie)
+          .expect(200, { user: 'ann', count: 3, id });
+        await request(ourApp)
+          .get('/count')
+          .set('Cookie', cookie)
+          .expect(200, { user: 'ann', count: 4, id });
         const rewritten = await rawItem(`sess:${id}`);
         expect(Number.isInteger(Number(rewritten?.expires?.N))).toBe(true);
         expect(JSON.parse(rewritten?.sess?.S ?? '{}')).toMatchObject({ user: 'ann', count: 4 });
 
         // rollback: connect-dynamodb continues where our store left off
         await agent.get('/count').expect(200, { user: 'ann', count: 5, id });
-        await request(ourApp).get('/whoami').set('Cookie', cookie).expect(200, { user: 'ann', count: 5, id });
+        await request(ourApp)
+          .get('/whoami')
+          .set('Cookie', cookie)
+          .expect(200, { user: 'ann', count: 5, id });
       });
 
       it('writes sessions that connect-dynamodb serves (rollback safety), logout included', async () => {
@@ -259,14 +265,48 @@ for (const server of testServers()) {
         await agent.get('/count').expect(200, { user: 'ann', count: 2, id });
 
         const cookie = cookieOf(login);
-        await request(legacyApp).get('/count').set('Cookie', cookie).expect(200, { user: 'ann', count: 3, id });
+        await request(legacyApp)
+          .get('/count')
+          .set('Cookie', cookie)
+          .expect(200, { user: 'ann', count: 3, id });
         await agent.get('/count').expect(200, { user: 'ann', count: 4, id });
-        await request(legacyApp).get('/whoami').set('Cookie', cookie).expect(200, { user: 'ann', count: 4, id });
+        await request(legacyApp)
+          .get('/whoami')
+          .set('Cookie', cookie)
+          .expect(200, { user: 'ann', count: 4, id });
 
         await agent.post('/logout').expect(200);
         expect(await rawItem(`sess:${id}`)).toBeUndefined();
         const after = await request(legacyApp).get('/count').set('Cookie', cookie).expect(401);
         expect(after.body.id).not.toBe(id);
+      });
+
+      it('shares sessions under a custom hashKey and prefix', async () => {
+        const custom = await createTestTable(client, {
+          table: uniqueTableName('compat-key'),
+          hashKey: 'sessionId',
+        });
+        extraTables.push(custom);
+        const options = {
+          table: custom,
+          client,
+          initialized: true,
+          hashKey: 'sessionId',
+          prefix: 'app1:',
+        };
+        const legacyAgent = request.agent(buildApp(new LegacyStoreClass(options)));
+        const login = await legacyAgent.post('/login').expect(200);
+        const { id } = login.body as { id: string };
+        const stored = await client.send(
+          new GetItemCommand({ TableName: custom, Key: { sessionId: { S: `app1:${id}` } } }),
+        );
+        expect(stored.Item?.sess?.S).toBeDefined();
+        const ourApp = buildApp(new StoreClass(options));
+        await request(ourApp)
+          .get('/count')
+          .set('Cookie', cookieOf(login))
+          .expect(200, { user: 'ann', count: 2, id });
+        await legacyAgent.get('/count').expect(200, { user: 'ann', count: 3, id });
       });
     });
 
@@ -351,8 +391,14 @@ for (const server of testServers()) {
           const app = buildApp(store);
           const cookie = signedCookie('a-session-id-nobody-has');
 
-          await request(app).get('/whoami').set('Cookie', cookie).expect(500, { error: 'ACCESS_DENIED' });
-          await request(app).get('/whoami').set('Cookie', cookie).expect(500, { error: 'ACCESS_DENIED' });
+          await request(app)
+            .get('/whoami')
+            .set('Cookie', cookie)
+            .expect(500, { error: 'ACCESS_DENIED' });
+          await request(app)
+            .get('/whoami')
+            .set('Cookie', cookie)
+            .expect(500, { error: 'ACCESS_DENIED' });
           expect(count('DescribeTableCommand')).toBe(2);
           expect(count('GetItemCommand')).toBe(0);
           expect(store.initialized).toBe(false);
@@ -386,7 +432,9 @@ for (const server of testServers()) {
         );
         try {
           const store = new StoreClass({ table, client: denying });
-          const got = await viaCallback<StoredSession | null>((callback) => store.get('sid', callback));
+          const got = await viaCallback<StoredSession | null>((callback) =>
+            store.get('sid', callback),
+          );
           expect(got.calls).toBe(1);
           expect((got.error as { code?: string } | null)?.code).toBe('ACCESS_DENIED');
           const saved = await viaCallback<void>((callback) =>
@@ -437,7 +485,12 @@ for (const server of testServers()) {
             legacy.set(
               sid,
               {
-                cookie: { maxAge, originalMaxAge: maxAge, expires: new Date(Date.now() + maxAge), path: '/' },
+                cookie: {
+                  maxAge,
+                  originalMaxAge: maxAge,
+                  expires: new Date(Date.now() + maxAge),
+                  path: '/',
+                },
                 user: sid,
               } as unknown as StoredSession,
               callback,
@@ -458,7 +511,9 @@ for (const server of testServers()) {
         expect(expired.Item?.expires?.N).toMatch(/\.5$/);
         expect(store.getParsedSession(expired)).toBeNull();
         expect(store.getParsedSession({})).toBeNull();
-        expect(store.getParsedSession({ Item: { id: { S: 'parse:x' }, expires: { N: '9999999999' } } })).toBeNull();
+        expect(
+          store.getParsedSession({ Item: { id: { S: 'parse:x' }, expires: { N: '9999999999' } } }),
+        ).toBeNull();
 
         await expect(store.get('live')).resolves.toMatchObject({ user: 'live' });
         await expect(store.get('expired')).resolves.toBeNull();
@@ -484,8 +539,14 @@ for (const server of testServers()) {
         // the test table has no TTL (and dynalite has no TTL API): the description says so
         expect(description.warnings.join('\n')).toMatch(/TTL/);
 
-        const missing = new StoreClass({ table: uniqueTableName('missing'), client, initialized: true });
-        await expect(missing.describeSessionsTable()).rejects.toMatchObject({ code: 'TABLE_NOT_FOUND' });
+        const missing = new StoreClass({
+          table: uniqueTableName('missing'),
+          client,
+          initialized: true,
+        });
+        await expect(missing.describeSessionsTable()).rejects.toMatchObject({
+          code: 'TABLE_NOT_FOUND',
+        });
       });
 
       it('reap deletes only the expired sessions of its own prefix', async () => {
@@ -498,13 +559,21 @@ for (const server of testServers()) {
         const reaped = await viaCallback<number>((callback) => store.reap(callback));
         expect(reaped.error).toBeNull();
         expect(reaped.calls).toBe(1);
-        console.log(await rawItem('reap:old'), await rawItem('reap:fractional'));
-        expect(reaped.result).toBe(2);
         expect(await rawItem('reap:old')).toBeUndefined();
         expect(await rawItem('reap:fractional')).toBeUndefined();
         expect(await rawItem('reap:live')).toBeDefined();
         expect(await rawItem('other:old')).toBeDefined();
         await expect(store.get('live')).resolves.toMatchObject({ user: 'live' });
+      });
+
+      it('reap calls back with the number of sessions it deleted', async () => {
+        const store = new StoreClass({ table, client, initialized: true, prefix: 'reapcount:' });
+        const keys = Array.from({ length: 6 }, (_, index) => `reapcount:old-${index}`);
+        await Promise.all(keys.map((key) => putRaw(key, nowSeconds() - 100)));
+        const reaped = await viaCallback<number>((callback) => store.reap(callback));
+        expect(reaped.error).toBeNull();
+        for (const key of keys) expect(await rawItem(key)).toBeUndefined();
+        expect(reaped.result).toBe(keys.length);
       });
 
       it('reapInterval reaps on a timer until clearInterval() stops it', async () => {
@@ -520,7 +589,8 @@ for (const server of testServers()) {
         try {
           const deadline = Date.now() + 3_000;
           while ((await rawItem('interval:first')) !== undefined) {
-            if (Date.now() > deadline) throw new Error('the reap timer did not delete the expired session');
+            if (Date.now() > deadline)
+              throw new Error('the reap timer did not delete the expired session');
             await sleep(50);
           }
           expect(count('ScanCommand')).toBeGreaterThanOrEqual(1);
@@ -550,7 +620,11 @@ for (const server of testServers()) {
           ],
         });
         const written = await viaCallback<void>((callback) =>
-          store.set('s1', storedSession(Date.now() + 60_000, { userId: 'u-1', visits: 3 }), callback),
+          store.set(
+            's1',
+            storedSession(Date.now() + 60_000, { userId: 'u-1', visits: 3 }),
+            callback,
+          ),
         );
         expect(written.error).toBeNull();
         const item = await rawItem('special:s1');
@@ -564,7 +638,13 @@ for (const server of testServers()) {
           { name: 'userId', type: 'S' as const },
           { name: 'visits', type: 'N' as const },
         ];
-        const strict = new StoreClass({ table, client, initialized: true, prefix: 'special:', specialKeys });
+        const strict = new StoreClass({
+          table,
+          client,
+          initialized: true,
+          prefix: 'special:',
+          specialKeys,
+        });
         const failed = await viaCallback<void>((callback) =>
           strict.set('s2', storedSession(Date.now() + 60_000, { visits: 1 }), callback),
         );
@@ -623,7 +703,9 @@ for (const server of testServers()) {
         await store.createSessionsTable();
         const described = await client.send(new DescribeTableCommand({ TableName: name }));
         expect(described.Table?.TableStatus).toBe('ACTIVE');
-        expect(described.Table?.BillingModeSummary?.BillingMode ?? 'PROVISIONED').toBe('PROVISIONED');
+        expect(described.Table?.BillingModeSummary?.BillingMode ?? 'PROVISIONED').toBe(
+          'PROVISIONED',
+        );
         expect(described.Table?.ProvisionedThroughput?.ReadCapacityUnits).toBe(3);
         expect(described.Table?.ProvisionedThroughput?.WriteCapacityUnits).toBe(4);
         expect(described.Table?.KeySchema).toEqual([{ AttributeName: 'id', KeyType: 'HASH' }]);
