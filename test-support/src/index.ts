@@ -1,4 +1,13 @@
 export {
+  type AdapterUnderTest,
+  type AppOptions,
+  type CookieJarFetch,
+  cookieJarFetch,
+  countCommands,
+  describeAdapterContract,
+  type RunningApp,
+} from './adapter-contract';
+export {
   LOCAL_CLIENT_CONFIG,
   type LocalDynamoServer,
   type LocalServerName,

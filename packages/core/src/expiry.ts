@@ -48,6 +48,52 @@ export function expiryInSessionData(data: SessionData): number | undefined {
 }
 
 /**
+ * Writes `expiresAt` (epoch ms) into the expiry a session carries in its own data, where it
+ * has one: `cookie.expires` (kept as an ISO string or a Date, as found) or `_expire`.
+ */
+export function setExpiryInSessionData(data: SessionData, expiresAt: number): void {
+  const cookie = data.cookie as { expires?: unknown } | null | undefined;
+  if (cookie && typeof cookie === 'object') {
+    if (cookie.expires instanceof Date) cookie.expires = new Date(expiresAt);
+    else if (typeof cookie.expires === 'string') cookie.expires = new Date(expiresAt).toISOString();
+    return;
+  }
+  if (typeof data._expire === 'number') data._expire = expiresAt;
+}
+
+/** Where a session's own data keeps its expiry: how to read it and how to move it. */
+export interface SessionDataExpiry {
+  /** The expiry in the data, in epoch ms, or `undefined` when it has none. */
+  read(data: SessionData): number | undefined;
+  /** Moves the expiry in the data to `expiresAt` (epoch ms); does nothing when it has none. */
+  write(data: SessionData, expiresAt: number): void;
+}
+
+/**
+ * The default {@link SessionDataExpiry}: `cookie.expires` (express-session, @fastify/session)
+ * or `_expire` (koa-session).
+ */
+export const cookieOrExpireField: SessionDataExpiry = {
+  read: expiryInSessionData,
+  write: setExpiryInSessionData,
+};
+
+/**
+ * The expiry of a session as express-session and @fastify/session describe it: its
+ * `cookie.expires` (a Date, an ISO string or epoch ms), or `undefined` for a browser-session
+ * cookie.
+ */
+export function cookieExpiry(session: { cookie?: unknown } | null | undefined): Date | undefined {
+  const expires = (session?.cookie as { expires?: unknown } | null | undefined)?.expires;
+  if (expires instanceof Date) return Number.isFinite(expires.getTime()) ? expires : undefined;
+  if (typeof expires === 'string' || typeof expires === 'number') {
+    const date = new Date(expires);
+    return Number.isFinite(date.getTime()) ? date : undefined;
+  }
+  return undefined;
+}
+
+/**
  * Whether a stored session has expired at `now`. The TTL attribute (seconds) decides, except
  * that a precise expiry in the data that falls within the TTL's last second refines it to the
  * millisecond. An expiry in the data older than that is stale (a later `touch` extended only

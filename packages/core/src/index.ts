@@ -6,12 +6,16 @@ export {
   toSessionStoreError,
 } from './errors';
 export {
+  cookieExpiry,
+  cookieOrExpireField,
   expiryFromMaxAge,
   expiryInSessionData,
   isExpired,
   ONE_DAY_MS,
   resolveExpiryMs,
+  type SessionDataExpiry,
   type SessionExpiry,
+  setExpiryInSessionData,
   toTtlSeconds,
 } from './expiry';
 export type { IndexAttribute } from './index-attributes';
@@ -22,6 +26,7 @@ export {
   type SessionRepositoryOptions,
   sessionRepositoryOptionsSchema,
 } from './options';
+export { fingerprintSession } from './recent-sessions';
 export {
   jsonSerializer,
   mapSerializer,
@@ -32,6 +37,8 @@ export { isSessionData, type SessionData } from './session-data';
 export { MAX_KEY_BYTES, sessionIdProblem } from './session-key';
 export {
   type ReapOptions,
+  type RefreshOutcome,
+  type SaveOutcome,
   type SessionErrorListener,
   type SessionItem,
   SessionRepository,

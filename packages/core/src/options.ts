@@ -1,10 +1,9 @@
 import type { DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { SessionStoreError } from './errors';
-import { ONE_DAY_MS } from './expiry';
+import { ONE_DAY_MS, type SessionDataExpiry } from './expiry';
 import type { IndexAttribute } from './index-attributes';
 import type { SerializerName, SessionSerializer } from './serializers';
-import type { SessionData } from './session-data';
 
 const attributeName = z.string().min(1, 'must be a non-empty attribute name').max(255);
 
@@ -61,8 +60,17 @@ export const sessionRepositoryOptionsSchema = z
     indexAttributes: z.array(indexAttributeSchema).default([]),
     requestTimeoutMs: z.number().int().positive().default(10_000),
     dataExpiry: z
-      .custom<(data: SessionData) => number | undefined>((value) => typeof value === 'function')
+      .custom<SessionDataExpiry>(
+        (value) =>
+          value !== null &&
+          typeof value === 'object' &&
+          typeof (value as SessionDataExpiry).read === 'function' &&
+          typeof (value as SessionDataExpiry).write === 'function',
+        'must be an object with read and write methods',
+      )
       .optional(),
+    touchAfterMs: z.number().int().nonnegative().default(0),
+    trackedSessions: z.number().int().nonnegative().default(10_000),
   })
   .superRefine((options, context) => {
     if (options.client && (options.region || options.endpoint || options.clientConfig)) {
@@ -125,10 +133,22 @@ export interface SessionRepositoryOptions {
   /** Upper bound of one DynamoDB call, retries included, in milliseconds. Default 10 000. */
   requestTimeoutMs?: number;
   /**
-   * Reads a precise expiry (epoch ms) from session data, refining the TTL's one-second
-   * resolution. Default: `cookie.expires` (express-session, @fastify/session) or `_expire` (koa-session).
+   * Where session data keeps a precise expiry of its own (epoch ms). Reads refine the TTL's
+   * one-second resolution with it, and bring it up to the TTL when a refresh moved only the
+   * TTL. Default: `cookie.expires` (express-session, @fastify/session) or `_expire` (koa-session).
    */
-  dataExpiry?: (data: SessionData) => number | undefined;
+  dataExpiry?: SessionDataExpiry;
+  /**
+   * An unchanged session's expiry is written again only when the stored one would lag by
+   * more than this many milliseconds. Default 0: whenever the whole-second TTL moves.
+   */
+  touchAfterMs?: number;
+  /**
+   * How many sessions the repository remembers (a fingerprint and the stored TTL, about 100
+   * bytes each) to recognise unchanged sessions and skip needless writes. 0 turns it off.
+   * Default 10 000.
+   */
+  trackedSessions?: number;
 }
 
 /** The options after validation, with every default applied. */

@@ -10,9 +10,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { isSessionStoreError, SessionStoreError, toSessionStoreError } from './errors';
 import {
-  expiryInSessionData,
+  cookieOrExpireField,
   isExpired,
   resolveExpiryMs,
+  type SessionDataExpiry,
   type SessionExpiry,
   toTtlSeconds,
 } from './expiry';
@@ -23,6 +24,7 @@ import {
   type ResolvedSessionRepositoryOptions,
   type SessionRepositoryOptions,
 } from './options';
+import { fingerprintSession, RecentSessions } from './recent-sessions';
 import { resolveSerializer, type SessionSerializer, serializeSession } from './serializers';
 import { isSessionData, type SessionData } from './session-data';
 import { fromSessionKey, sessionIdProblem, toSessionKey } from './session-key';
@@ -39,6 +41,15 @@ export type SessionItem = Record<string, AttributeValue>;
 
 /** Called with every problem the repository handles without failing the call (corrupt items). */
 export type SessionErrorListener = (error: SessionStoreError) => void;
+
+/** What {@link SessionRepository.save} did. */
+export type SaveOutcome = 'written' | RefreshOutcome;
+
+/**
+ * What {@link SessionRepository.refresh} did: `refreshed` (the expiry was written), `skipped`
+ * (the stored expiry was recent enough), or `missing` (no live session to refresh; nothing written).
+ */
+export type RefreshOutcome = 'refreshed' | 'skipped' | 'missing';
 
 /** Options of {@link SessionRepository.reap}. */
 export interface ReapOptions {
@@ -60,7 +71,8 @@ export class SessionRepository<Data extends SessionData = SessionData> {
   readonly options: Readonly<ResolvedSessionRepositoryOptions>;
   readonly #ownsClient: boolean;
   readonly #serializer: SessionSerializer;
-  readonly #dataExpiry: (data: SessionData) => number | undefined;
+  readonly #dataExpiry: SessionDataExpiry;
+  readonly #recent: RecentSessions;
   readonly #errorListeners = new Set<SessionErrorListener>();
 
   constructor(options?: SessionRepositoryOptions) {
@@ -75,7 +87,8 @@ export class SessionRepository<Data extends SessionData = SessionData> {
         ...(endpoint && { endpoint }),
       });
     this.#serializer = resolveSerializer(this.options.serializer);
-    this.#dataExpiry = this.options.dataExpiry ?? expiryInSessionData;
+    this.#dataExpiry = this.options.dataExpiry ?? cookieOrExpireField;
+    this.#recent = new RecentSessions(this.options.trackedSessions);
   }
 
   /** The session `id`, or `null` when it is missing, expired, unreadable or `id` is malformed. */
@@ -87,7 +100,11 @@ export class SessionRepository<Data extends SessionData = SessionData> {
       ConsistentRead: this.options.consistentRead,
     });
     const output = await this.#call('GetItem', (options) => this.client.send(command, options));
-    return output.Item ? this.parseItem(output.Item) : null;
+    const data = output.Item ? this.parseItem(output.Item) : null;
+    const ttl = Number(output.Item?.[this.options.expiresAttribute]?.N);
+    if (data === null) this.#recent.forget(id);
+    else if (Number.isFinite(ttl)) this.#remember(id, data, ttl);
+    return data;
   }
 
   /**
@@ -99,6 +116,41 @@ export class SessionRepository<Data extends SessionData = SessionData> {
     const item = this.toItem(id, data, expiry);
     const command = new PutItemCommand({ TableName: this.options.table, Item: item });
     await this.#call('PutItem', (options) => this.client.send(command, options));
+    this.#remember(id, data, Number(item[this.options.expiresAttribute]?.N));
+  }
+
+  /**
+   * Stores `data` as session `id`, unless it is unchanged since this repository last read or
+   * wrote it (expiry fields aside): then only the expiry is refreshed, as {@link refresh}
+   * does, and a session deleted meanwhile is not brought back.
+   */
+  async save(id: string, data: Data, expiry?: SessionExpiry | null): Promise<SaveOutcome> {
+    const recent = this.#recent.recall(id);
+    if (
+      recent !== undefined &&
+      isSessionData(data) &&
+      recent.fingerprint === fingerprintSession(data)
+    ) {
+      return this.refresh(id, expiry);
+    }
+    await this.set(id, data, expiry);
+    return 'written';
+  }
+
+  /**
+   * Moves the expiry of session `id` to `expiry` when needed: skipped while the stored expiry
+   * known to this repository lags by no more than `touchAfterMs`; otherwise a {@link touch}.
+   */
+  async refresh(id: string, expiry?: SessionExpiry | null): Promise<RefreshOutcome> {
+    const ttlSeconds = toTtlSeconds(this.#expiryMs(expiry, Date.now()));
+    const recent = this.#recent.recall(id);
+    if (
+      recent !== undefined &&
+      (ttlSeconds - recent.ttlSeconds) * 1000 <= this.options.touchAfterMs
+    ) {
+      return 'skipped';
+    }
+    return (await this.touch(id, ttlSeconds * 1000)) ? 'refreshed' : 'missing';
   }
 
   /**
@@ -128,16 +180,20 @@ export class SessionRepository<Data extends SessionData = SessionData> {
     });
     try {
       await this.#call('UpdateItem', (options) => this.client.send(command, options));
-      return true;
     } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
+      if (!isConditionFailure(error)) throw error;
+      this.#recent.forget(id);
+      return false;
     }
+    const recent = this.#recent.recall(id);
+    if (recent) this.#recent.remember(id, { ...recent, ttlSeconds: toTtlSeconds(expiresAt) });
+    return true;
   }
 
   /** Deletes session `id`. Resolves whether or not it existed. */
   async destroy(id: string): Promise<void> {
     if (sessionIdProblem(this.options.prefix, id) !== undefined) return;
+    this.#recent.forget(id);
     const command = new DeleteItemCommand({ TableName: this.options.table, Key: this.#key(id) });
     await this.#call('DeleteItem', (options) => this.client.send(command, options));
   }
@@ -227,7 +283,16 @@ export class SessionRepository<Data extends SessionData = SessionData> {
     }
     const validTtl =
       ttlSeconds !== undefined && Number.isFinite(ttlSeconds) ? ttlSeconds : undefined;
-    return isExpired(validTtl, this.#dataExpiry(data), now) ? null : (data as Data);
+    const dataExpiry = this.#dataExpiry.read(data);
+    if (isExpired(validTtl, dataExpiry, now)) return null;
+    if (
+      validTtl !== undefined &&
+      dataExpiry !== undefined &&
+      dataExpiry <= validTtl * 1000 - 1000
+    ) {
+      this.#dataExpiry.write(data, validTtl * 1000);
+    }
+    return data as Data;
   }
 
   /** The item `set` would write for session `id`; throws when it is invalid or too large. */
@@ -309,6 +374,11 @@ export class SessionRepository<Data extends SessionData = SessionData> {
       if (isConditionFailure(error)) return 0;
       throw error;
     }
+  }
+
+  #remember(id: string, data: SessionData, ttlSeconds: number): void {
+    if (this.options.trackedSessions === 0 || !Number.isFinite(ttlSeconds)) return;
+    this.#recent.remember(id, { fingerprint: fingerprintSession(data), ttlSeconds });
   }
 
   #tableConfig() {

@@ -1,8 +1,8 @@
 import {
+  cookieExpiry,
   type NodeCallback,
   resolveExpiryMs,
   type SessionData,
-  type SessionExpiry,
   SessionRepository,
   type SessionRepositoryOptions,
   settle,
@@ -41,15 +41,22 @@ export class DynamoDBStore<Data extends SessionData = SessionData> extends sessi
     return settle(this.repository.get(sid) as Promise<StoredSession | null>, callback);
   }
 
-  /** Stores session `sid` until its cookie expires. */
+  /**
+   * Stores session `sid` until its cookie expires. A session unchanged since it was loaded
+   * (`resave: true`) only has its expiry refreshed.
+   */
   override set(sid: string, sess: StoredSession, callback?: NodeCallback<void>): Promise<void> {
-    return settle(this.repository.set(sid, sess as unknown as Data, cookieExpiry(sess)), callback);
+    const saved = this.repository.save(sid, sess as unknown as Data, cookieExpiry(sess));
+    return settle(
+      saved.then(() => undefined),
+      callback,
+    );
   }
 
   /**
-   * Moves the expiry of session `sid` to its cookie's without rewriting the data; never
-   * creates a session that is gone. Resolves (and calls back with) the stored TTL value in
-   * epoch seconds, as connect-dynamodb did.
+   * Moves the expiry of session `sid` to its cookie's, when it would otherwise lag by more
+   * than `touchAfterMs`, without rewriting the data; never recreates a session that is gone.
+   * Resolves (and calls back with) the expiry in epoch seconds, as connect-dynamodb did.
    */
   override touch(
     sid: string,
@@ -61,7 +68,7 @@ export class DynamoDBStore<Data extends SessionData = SessionData> extends sessi
       this.repository.options.defaultLifetimeMs,
     );
     const touched = this.repository
-      .touch(sid, expiresAt)
+      .refresh(sid, expiresAt)
       .then(() => ({ expires: toTtlSeconds(expiresAt) }));
     return settle(touched, callback);
   }
@@ -77,12 +84,4 @@ export class DynamoDBStore<Data extends SessionData = SessionData> extends sessi
   }
 }
 
-/** The expiry express-session gives a session: its cookie's `expires`, if any. */
-export function cookieExpiry(
-  sess: Partial<StoredSession> | null | undefined,
-): SessionExpiry | undefined {
-  const expires: unknown = sess?.cookie?.expires;
-  if (expires instanceof Date) return expires;
-  if (typeof expires === 'string' || typeof expires === 'number') return new Date(expires);
-  return undefined;
-}
+export { cookieExpiry };

@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto';
+import type { SessionData } from './session-data';
+
+/** What the repository last saw of a session: its content fingerprint and stored TTL. */
+export interface RecentSession {
+  /** {@link fingerprintSession} of the data, expiry fields left out. */
+  fingerprint: string;
+  /** The TTL attribute's value, in epoch seconds. */
+  ttlSeconds: number;
+}
+
+/**
+ * A bounded, least-recently-used memory of the sessions this process read or wrote, so a save
+ * of unchanged data can become an expiry refresh, or nothing. Losing an entry only costs a
+ * write; it never changes what is stored.
+ */
+export class RecentSessions {
+  readonly #entries = new Map<string, RecentSession>();
+  readonly #capacity: number;
+
+  constructor(capacity: number) {
+    this.#capacity = capacity;
+  }
+
+  /** Records what was read or written for session `id`. */
+  remember(id: string, entry: RecentSession): void {
+    if (this.#capacity === 0) return;
+    this.#entries.delete(id);
+    this.#entries.set(id, entry);
+    if (this.#entries.size > this.#capacity) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest !== undefined) this.#entries.delete(oldest);
+    }
+  }
+
+  /** What was last seen of session `id`, if it is still remembered. */
+  recall(id: string): RecentSession | undefined {
+    return this.#entries.get(id);
+  }
+
+  /** Forgets session `id` (after a destroy, or when it turned out to be gone). */
+  forget(id: string): void {
+    this.#entries.delete(id);
+  }
+}
+
+/**
+ * A SHA-1 of the session's JSON form without the fields that only carry its expiry
+ * (`cookie.expires`, `cookie.originalExpires`, `_expire`), which change on every rolling
+ * request while the session itself does not.
+ */
+export function fingerprintSession(data: SessionData): string {
+  const { _expire, cookie, ...rest } = data;
+  let stableCookie = cookie;
+  if (cookie !== null && typeof cookie === 'object') {
+    const { expires, originalExpires, ...cookieRest } = JSON.parse(
+      JSON.stringify(cookie),
+    ) as Record<string, unknown>;
+    stableCookie = cookieRest;
+  }
+  return createHash('sha1')
+    .update(JSON.stringify({ rest, cookie: stableCookie }))
+    .digest('base64');
+}

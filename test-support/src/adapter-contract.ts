@@ -1,0 +1,224 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestTable, dropTable, localClient, testServers } from './test-tables';
+
+/** A running app of one framework, with sessions in the store under test. */
+export interface RunningApp {
+  /** Base URL, e.g. `http://127.0.0.1:45678`, without a trailing slash. */
+  url: string;
+  /** Stops the server (and releases nothing the test owns, such as the client). */
+  close(): Promise<void>;
+}
+
+/** How the contract starts an app: the store options it must use. */
+export interface AppOptions {
+  client: DynamoDBClient;
+  table: string;
+  /** Cookie / session lifetime in milliseconds. */
+  maxAgeMs: number;
+  /** Passed to the store's repository (`touchAfterMs`); undefined for the default. */
+  touchAfterMs?: number;
+}
+
+/**
+ * One framework adapter under test. `start` serves, with the adapter's store and a fixed
+ * secret shared by every app it starts:
+ * - `GET /count`: increments `views` in the session, answers `{ "views": n }`;
+ * - `GET /peek`: answers `{ "views": n }` (0 without a session) and leaves the session unchanged;
+ * - `POST /logout`: destroys the session, answers `{ "ok": true }`;
+ * - any error: status 500 with `{ "error": code }`, `code` being the error's `code` property.
+ */
+export interface AdapterUnderTest {
+  /** Name shown in the test titles, e.g. `koa 3 + koa-session 7`. */
+  name: string;
+  start(options: AppOptions): Promise<RunningApp>;
+}
+
+/** A fetch that carries cookies between requests, as a browser (or curl's cookie jar) does. */
+export interface CookieJarFetch {
+  (path: string, init?: RequestInit): Promise<Response>;
+  /** The `Cookie` header the next request will send. */
+  cookieHeader(): string;
+}
+
+/** A {@link CookieJarFetch} against `baseUrl`. */
+export function cookieJarFetch(baseUrl: string): CookieJarFetch {
+  const jar = new Map<string, string>();
+  const cookieHeader = () => [...jar].map(([name, value]) => `${name}=${value}`).join('; ');
+  const send = async (path: string, init: RequestInit = {}) => {
+    const cookie = cookieHeader();
+    const response = await fetch(baseUrl + path, {
+      ...init,
+      redirect: 'manual',
+      headers: { accept: 'application/json', ...(cookie && { cookie }), ...init.headers },
+    });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = ''] = line.split(';');
+      const index = pair.indexOf('=');
+      const name = pair.slice(0, index).trim();
+      const value = pair.slice(index + 1).trim();
+      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) jar.delete(name);
+      else jar.set(name, value);
+    }
+    return response;
+  };
+  return Object.assign(send, { cookieHeader });
+}
+
+/** Counts the DynamoDB commands a client sends, by command name. */
+export function countCommands(client: DynamoDBClient): {
+  counts: Record<string, number>;
+  reset(): void;
+  stop(): void;
+} {
+  const name = `count-commands-${Math.random().toString(36).slice(2)}`;
+  const counts: Record<string, number> = {};
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const command = context.commandName ?? 'unknown';
+      counts[command] = (counts[command] ?? 0) + 1;
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
+  return {
+    counts,
+    reset: () => {
+      for (const key of Object.keys(counts)) delete counts[key];
+    },
+    stop: () => {
+      client.middlewareStack.remove(name);
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const json = async (response: Response) => ({
+  status: response.status,
+  body: await response.json(),
+});
+
+/**
+ * The behaviour every framework adapter must show, on every local server: run it once per
+ * adapter (`describeAdapterContract(koaAdapter)`). Uses real HTTP against a listening app.
+ */
+export function describeAdapterContract(adapter: AdapterUnderTest): void {
+  for (const server of testServers()) {
+    describe(`adapter contract: ${adapter.name} on ${server.name}`, () => {
+      const client = localClient(server.endpoint);
+      let table = '';
+      const apps: RunningApp[] = [];
+      const start = async (options: Partial<AppOptions> = {}) => {
+        const app = await adapter.start({ client, table, maxAgeMs: 60_000, ...options });
+        apps.push(app);
+        return app;
+      };
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown) => unhandled.push(reason);
+
+      beforeAll(async () => {
+        process.on('unhandledRejection', onUnhandled);
+        table = await createTestTable(client);
+      });
+      afterAll(async () => {
+        process.off('unhandledRejection', onUnhandled);
+        await Promise.all(apps.map((app) => app.close()));
+        await dropTable(client, table);
+        client.destroy();
+        expect(unhandled).toEqual([]);
+      });
+
+      it('creates a session, reads it back and updates it across requests', async () => {
+        const browser = cookieJarFetch((await start()).url);
+        expect(await json(await browser('/count'))).toEqual({ status: 200, body: { views: 1 } });
+        expect(await json(await browser('/count'))).toEqual({ status: 200, body: { views: 2 } });
+        expect(await json(await browser('/peek'))).toEqual({ status: 200, body: { views: 2 } });
+        expect(await json(await browser('/count'))).toEqual({ status: 200, body: { views: 3 } });
+      });
+
+      it('keeps the sessions of two clients apart', async () => {
+        const { url } = await start();
+        const first = cookieJarFetch(url);
+        const second = cookieJarFetch(url);
+        await first('/count');
+        await first('/count');
+        expect((await json(await second('/count'))).body).toEqual({ views: 1 });
+        expect((await json(await first('/peek'))).body).toEqual({ views: 2 });
+      });
+
+      it('destroys the session on logout', async () => {
+        const browser = cookieJarFetch((await start()).url);
+        await browser('/count');
+        await browser('/count');
+        expect((await json(await browser('/logout', { method: 'POST' }))).status).toBe(200);
+        expect((await json(await browser('/peek'))).body).toEqual({ views: 0 });
+        expect((await json(await browser('/count'))).body).toEqual({ views: 1 });
+      });
+
+      it('ends a session at its expiry', async () => {
+        const browser = cookieJarFetch((await start({ maxAgeMs: 1_500 })).url);
+        expect((await json(await browser('/count'))).body).toEqual({ views: 1 });
+        expect((await json(await browser('/peek'))).body).toEqual({ views: 1 });
+        await sleep(1_700);
+        expect((await json(await browser('/peek'))).body).toEqual({ views: 0 });
+      });
+
+      it('serves concurrent requests on one session without failing or losing it', async () => {
+        const browser = cookieJarFetch((await start()).url);
+        await browser('/count');
+        const results = await Promise.all(Array.from({ length: 10 }, () => browser('/count')));
+        expect(results.map((response) => response.status)).toEqual(Array(10).fill(200));
+        const { views } = (await json(await browser('/peek'))).body as { views: number };
+        expect(views).toBeGreaterThanOrEqual(2);
+        expect(views).toBeLessThanOrEqual(11);
+      });
+
+      it('answers 500 through the framework when DynamoDB fails, and keeps serving', async () => {
+        const working = cookieJarFetch((await start()).url);
+        await working('/count');
+        const broken = await start({ table: 'no-such-table' });
+        const cookie = working.cookieHeader();
+        for (let attempt = 0; attempt < 2; attempt++) {
+          const response = await fetch(`${broken.url}/peek`, { headers: { cookie } });
+          expect(await json(response)).toEqual({ status: 500, body: { error: 'TABLE_NOT_FOUND' } });
+        }
+        expect((await json(await working('/peek'))).body).toEqual({ views: 1 });
+      });
+
+      it('sends no write for unmodified requests within touchAfterMs', async () => {
+        const { url } = await start({ touchAfterMs: 60_000 });
+        const browser = cookieJarFetch(url);
+        await browser('/count');
+        const counter = countCommands(client);
+        try {
+          for (let i = 0; i < 100; i++) await browser('/peek');
+          expect(counter.counts).toEqual({ GetItemCommand: 100 });
+        } finally {
+          counter.stop();
+        }
+      });
+
+      it('refreshes the expiry of unmodified sessions at most once a second by default, never with a full write', async () => {
+        const { url } = await start();
+        const browser = cookieJarFetch(url);
+        await browser('/count');
+        const counter = countCommands(client);
+        const started = Date.now();
+        try {
+          for (let i = 0; i < 100; i++) await browser('/peek');
+          const seconds = Math.ceil((Date.now() - started) / 1000);
+          const { GetItemCommand = 0, UpdateItemCommand = 0, PutItemCommand = 0 } = counter.counts;
+          expect(GetItemCommand).toBe(100);
+          expect(PutItemCommand).toBe(0);
+          expect(UpdateItemCommand).toBeLessThanOrEqual(seconds + 1);
+          console.info(
+            `${adapter.name} on ${server.name}: 100 unmodified requests sent ${GetItemCommand} reads, ` +
+              `${UpdateItemCommand} expiry refreshes, ${PutItemCommand} full writes in ${Date.now() - started} ms`,
+          );
+        } finally {
+          counter.stop();
+        }
+      });
+    });
+  }
+}
