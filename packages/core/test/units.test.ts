@@ -50,6 +50,8 @@ describe('options', () => {
     serializer: 'json',
     indexAttributes: [],
     requestTimeoutMs: 10_000,
+    touchAfterMs: 0,
+    trackedSessions: 10_000,
   };
 
   it('applies every default to missing or empty options', () => {
@@ -122,6 +124,9 @@ describe('options', () => {
     [{ serializer: 'xml' }, 'option "serializer": '],
     [{ serializer: { serialize() {} } }, 'option "serializer": '],
     [{ dataExpiry: 5 }, 'option "dataExpiry": '],
+    [{ dataExpiry: { read: () => undefined } }, 'option "dataExpiry": '],
+    [{ touchAfterMs: -1 }, 'option "touchAfterMs": '],
+    [{ trackedSessions: 1.5 }, 'option "trackedSessions": '],
     [{ client: {} }, 'option "client": must be a DynamoDBClient (an object with a send method)'],
     [{ indexAttributes: [{ name: 'a', type: 'X' }] }, 'option "indexAttributes.0.type": '],
     [{ indexAttributes: [{ name: 'a', type: 'S', sparse: true }] }, 'option "sparse" is not'],
