@@ -13,6 +13,8 @@ export type SessionStoreErrorCode =
   | 'TIMEOUT'
   | 'NETWORK'
   | 'VALIDATION'
+  | 'ABORTED'
+  | 'UNSUPPORTED'
   | 'DYNAMODB_ERROR';
 
 /**

@@ -14,6 +14,11 @@ export interface IndexAttribute {
   type: 'S' | 'N' | 'B';
   /** When true (the default), a write whose session lacks the field fails. */
   required?: boolean;
+  /**
+   * Name of a global secondary index whose partition key is this attribute: enables
+   * `idsByAttribute` / `destroyByAttribute` ("log out everywhere"), and `createTable` creates it.
+   */
+  index?: string;
 }
 
 /** The attribute values of `attributes` found in `data`, and the names of the missing ones. */

@@ -35,8 +35,8 @@ export {
 } from './serializers';
 export { isSessionData, type SessionData } from './session-data';
 export { MAX_KEY_BYTES, sessionIdProblem } from './session-key';
+export type { ReapOptions, ReapProgress, ReapResult } from './session-reaper';
 export {
-  type ReapOptions,
   type RefreshOutcome,
   type SaveOutcome,
   type SessionErrorListener,
@@ -52,3 +52,4 @@ export {
   type SessionTableDescription,
   type TimeToLiveState,
 } from './session-table';
+export type { BulkOptions } from './table-context';

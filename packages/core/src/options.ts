@@ -32,6 +32,10 @@ const indexAttributeSchema = z.strictObject({
   path: z.string().min(1).optional(),
   type: z.enum(['S', 'N', 'B']),
   required: z.boolean().optional(),
+  index: z
+    .string()
+    .regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'must be a valid index name')
+    .optional(),
 });
 
 /** The zod schema of {@link SessionRepositoryOptions}; defaults are applied by parsing. */

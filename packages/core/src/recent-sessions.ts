@@ -42,6 +42,11 @@ export class RecentSessions {
   forget(id: string): void {
     this.#entries.delete(id);
   }
+
+  /** Forgets every session. */
+  clear(): void {
+    this.#entries.clear();
+  }
 }
 
 /**

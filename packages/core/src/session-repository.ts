@@ -5,7 +5,6 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  ScanCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { isSessionStoreError, SessionStoreError, toSessionStoreError } from './errors';
@@ -29,12 +28,22 @@ import { resolveSerializer, type SessionSerializer, serializeSession } from './s
 import { isSessionData, type SessionData } from './session-data';
 import { fromSessionKey, sessionIdProblem, toSessionKey } from './session-key';
 import {
+  allSessionKeys,
+  countSessions,
+  deleteSessionKeys,
+  listSessionIds,
+  listSessionItems,
+  sessionIdsByAttribute,
+} from './session-listing';
+import { type ReapOptions, type ReapResult, reapExpiredSessions } from './session-reaper';
+import {
   type CreateTableOptions,
   type CreateTableResult,
   createSessionTable,
   describeSessionTable,
   type SessionTableDescription,
 } from './session-table';
+import type { BulkOptions, TableContext } from './table-context';
 
 /** A DynamoDB item as the SDK returns it. */
 export type SessionItem = Record<string, AttributeValue>;
@@ -50,12 +59,6 @@ export type SaveOutcome = 'written' | RefreshOutcome;
  * (the stored expiry was recent enough), or `missing` (no live session to refresh; nothing written).
  */
 export type RefreshOutcome = 'refreshed' | 'skipped' | 'missing';
-
-/** Options of {@link SessionRepository.reap}. */
-export interface ReapOptions {
-  /** How many conditional deletes run at once. Default 8. */
-  concurrency?: number;
-}
 
 /**
  * Sessions in one DynamoDB table: a promise-based, framework-free repository.
@@ -74,6 +77,7 @@ export class SessionRepository<Data extends SessionData = SessionData> {
   readonly #dataExpiry: SessionDataExpiry;
   readonly #recent: RecentSessions;
   readonly #errorListeners = new Set<SessionErrorListener>();
+  readonly #context: TableContext;
 
   constructor(options?: SessionRepositoryOptions) {
     this.options = parseSessionRepositoryOptions(options);
@@ -89,6 +93,11 @@ export class SessionRepository<Data extends SessionData = SessionData> {
     this.#serializer = resolveSerializer(this.options.serializer);
     this.#dataExpiry = this.options.dataExpiry ?? cookieOrExpireField;
     this.#recent = new RecentSessions(this.options.trackedSessions);
+    this.#context = {
+      client: this.client,
+      options: this.options,
+      call: (operation, send) => this.#call(operation, send),
+    };
   }
 
   /** The session `id`, or `null` when it is missing, expired, unreadable or `id` is malformed. */
@@ -190,42 +199,82 @@ export class SessionRepository<Data extends SessionData = SessionData> {
     return true;
   }
 
-  /** Deletes session `id`. Resolves whether or not it existed. */
+  /**
+   * Deletes session `id`. Resolves whether or not it existed. A request that loaded the session
+   * earlier and saves it unchanged afterwards does not bring it back (`save` then only tries a
+   * conditional refresh, which finds nothing).
+   */
   async destroy(id: string): Promise<void> {
     if (sessionIdProblem(this.options.prefix, id) !== undefined) return;
-    this.#recent.forget(id);
+    const recent = this.#recent.recall(id);
+    if (recent) this.#recent.remember(id, { ...recent, ttlSeconds: 0 });
     const command = new DeleteItemCommand({ TableName: this.options.table, Key: this.#key(id) });
     await this.#call('DeleteItem', (options) => this.client.send(command, options));
   }
 
   /**
-   * Deletes the expired sessions of this prefix that DynamoDB's TTL has not removed yet. Each
-   * delete is conditional on the item still being expired, so a session renewed meanwhile
-   * survives. Resolves the number of sessions deleted.
+   * Deletes the expired sessions of this prefix that DynamoDB's TTL has not removed yet: a
+   * parallel Scan of keys and expiries feeding batches of 25 deletes, each conditional on the
+   * item still being expired, so a session renewed meanwhile survives. Bounded concurrency, an
+   * optional rate limit, progress reports, and an abort signal (it then resolves with
+   * `interrupted: true` once the batches already sent have finished).
    */
-  async reap(options: ReapOptions = {}): Promise<number> {
-    const concurrency = Math.max(1, options.concurrency ?? 8);
-    const { table, hashKey, expiresAttribute, prefix } = this.options;
-    let deleted = 0;
-    let startKey: SessionItem | undefined;
-    do {
-      const now = Math.floor(Date.now() / 1000);
-      const command = new ScanCommand({
-        TableName: table,
-        ProjectionExpression: '#key, #expires',
-        FilterExpression: 'begins_with(#key, :prefix) AND #expires <= :now',
-        ExpressionAttributeNames: { '#key': hashKey, '#expires': expiresAttribute },
-        ExpressionAttributeValues: { ':prefix': { S: prefix }, ':now': { N: String(now) } },
-        ExclusiveStartKey: startKey,
-      });
-      const page = await this.#call('Scan', (options) => this.client.send(command, options));
-      const keys = (page.Items ?? []).map((item) => item[hashKey]).filter((key) => key?.S);
-      deleted += await runBounded(keys, concurrency, (key) =>
-        this.#deleteIfExpired(key as AttributeValue),
-      );
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return deleted;
+  reap(options?: ReapOptions): Promise<ReapResult> {
+    return reapExpiredSessions(this.#context, options);
+  }
+
+  /** The ids of the live sessions of this prefix (an async iterator; constant memory). */
+  ids(options?: BulkOptions): AsyncGenerator<string> {
+    return listSessionIds(this.#context, options);
+  }
+
+  /** The live sessions of this prefix as `{ id, data }` (an async iterator; constant memory). */
+  async *all(options?: BulkOptions): AsyncGenerator<{ id: string; data: Data }> {
+    for await (const { id, item } of listSessionItems(this.#context, options)) {
+      const data = this.parseItem(item);
+      if (data !== null) yield { id, data };
+    }
+  }
+
+  /** How many live sessions this prefix holds. */
+  length(options?: BulkOptions): Promise<number> {
+    return countSessions(this.#context, options);
+  }
+
+  /** Deletes every session of this prefix (expired ones included); other prefixes stay. */
+  async clear(options?: BulkOptions): Promise<number> {
+    this.#recent.clear();
+    return deleteSessionKeys(this.#context, allSessionKeys(this.#context, options), options);
+  }
+
+  /**
+   * The ids of the live sessions whose index attribute `name` equals `value` (for example the
+   * sessions of one user), through the attribute's global secondary index.
+   */
+  idsByAttribute(
+    name: string,
+    value: string | number,
+    options?: BulkOptions,
+  ): AsyncGenerator<string> {
+    return sessionIdsByAttribute(this.#context, name, value, options);
+  }
+
+  /** Destroys every session whose index attribute `name` equals `value` ("log out everywhere"). */
+  async destroyByAttribute(
+    name: string,
+    value: string | number,
+    options?: BulkOptions,
+  ): Promise<number> {
+    const { prefix } = this.options;
+    const ids = sessionIdsByAttribute(this.#context, name, value, options);
+    const recent = this.#recent;
+    async function* keys() {
+      for await (const id of ids) {
+        recent.forget(id);
+        yield { S: toSessionKey(prefix, id) } as AttributeValue;
+      }
+    }
+    return deleteSessionKeys(this.#context, keys(), options);
   }
 
   /** Creates the table for this configuration, waits until ACTIVE and enables TTL. */
@@ -359,31 +408,14 @@ export class SessionRepository<Data extends SessionData = SessionData> {
     }
   }
 
-  async #deleteIfExpired(key: AttributeValue): Promise<number> {
-    const command = new DeleteItemCommand({
-      TableName: this.options.table,
-      Key: { [this.options.hashKey]: key },
-      ConditionExpression: '#expires <= :now',
-      ExpressionAttributeNames: { '#expires': this.options.expiresAttribute },
-      ExpressionAttributeValues: { ':now': { N: String(Math.floor(Date.now() / 1000)) } },
-    });
-    try {
-      await this.#call('DeleteItem', (options) => this.client.send(command, options));
-      return 1;
-    } catch (error) {
-      if (isConditionFailure(error)) return 0;
-      throw error;
-    }
-  }
-
   #remember(id: string, data: SessionData, ttlSeconds: number): void {
     if (this.options.trackedSessions === 0 || !Number.isFinite(ttlSeconds)) return;
     this.#recent.remember(id, { fingerprint: fingerprintSession(data), ttlSeconds });
   }
 
   #tableConfig() {
-    const { table, hashKey, expiresAttribute } = this.options;
-    return { client: this.client, table, hashKey, expiresAttribute };
+    const { table, hashKey, expiresAttribute, indexAttributes } = this.options;
+    return { client: this.client, table, hashKey, expiresAttribute, indexAttributes };
   }
 
   #report(error: SessionStoreError): void {
@@ -413,22 +445,4 @@ function isConditionFailure(error: unknown): boolean {
     isSessionStoreError(error) &&
     (error.cause as Error | undefined)?.name === 'ConditionalCheckFailedException'
   );
-}
-
-async function runBounded<T>(
-  items: readonly T[],
-  concurrency: number,
-  task: (item: T) => Promise<number>,
-): Promise<number> {
-  let next = 0;
-  let total = 0;
-  const workers = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      const count = await task(item);
-      total += count;
-    }
-  });
-  await Promise.all(workers);
-  return total;
 }

@@ -10,6 +10,7 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { SessionStoreError, toSessionStoreError } from './errors';
+import type { IndexAttribute } from './index-attributes';
 
 /** How to create the sessions table. */
 export interface CreateTableOptions {
@@ -23,6 +24,11 @@ export interface CreateTableOptions {
   timeToLive?: boolean;
   /** Tags put on the table. */
   tags?: Tag[];
+  /**
+   * Create a global secondary index for every index attribute that names one (projecting the
+   * key and expiry), so per-user listing and "log out everywhere" work. Default `true`.
+   */
+  indexes?: boolean;
   /** How long to wait for the table to become ACTIVE, in seconds. Default 300. */
   maxWaitSeconds?: number;
 }
@@ -62,6 +68,8 @@ export interface SessionTableConfig {
   table: string;
   hashKey: string;
   expiresAttribute: string;
+  /** Index attributes; those with an `index` get a global secondary index. */
+  indexAttributes?: readonly IndexAttribute[];
 }
 
 /**
@@ -75,16 +83,33 @@ export async function createSessionTable(
 ): Promise<CreateTableResult> {
   const { client, table, hashKey } = config;
   const billingMode = options.billingMode ?? 'PAY_PER_REQUEST';
+  const throughput = billingMode === 'PROVISIONED' && {
+    ProvisionedThroughput: {
+      ReadCapacityUnits: options.readCapacityUnits ?? 5,
+      WriteCapacityUnits: options.writeCapacityUnits ?? 5,
+    },
+  };
+  const indexed =
+    options.indexes === false ? [] : (config.indexAttributes ?? []).filter((a) => a.index);
   const input: CreateTableCommandInput = {
     TableName: table,
-    AttributeDefinitions: [{ AttributeName: hashKey, AttributeType: 'S' }],
+    AttributeDefinitions: [
+      { AttributeName: hashKey, AttributeType: 'S' },
+      ...indexed.map((a) => ({ AttributeName: a.name, AttributeType: a.type })),
+    ],
     KeySchema: [{ AttributeName: hashKey, KeyType: 'HASH' }],
     BillingMode: billingMode,
-    ...(billingMode === 'PROVISIONED' && {
-      ProvisionedThroughput: {
-        ReadCapacityUnits: options.readCapacityUnits ?? 5,
-        WriteCapacityUnits: options.writeCapacityUnits ?? 5,
-      },
+    ...throughput,
+    ...(indexed.length > 0 && {
+      GlobalSecondaryIndexes: indexed.map((a) => ({
+        IndexName: a.index,
+        KeySchema: [{ AttributeName: a.name, KeyType: 'HASH' as const }],
+        Projection: {
+          ProjectionType: 'INCLUDE' as const,
+          NonKeyAttributes: [config.expiresAttribute],
+        },
+        ...throughput,
+      })),
     }),
     ...(options.tags?.length && { Tags: options.tags }),
   };

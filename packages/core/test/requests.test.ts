@@ -1,4 +1,5 @@
 import {
+  BatchExecuteStatementCommand,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   DynamoDBClient,
@@ -130,23 +131,33 @@ describe('the requests a repository sends', () => {
     });
   });
 
-  it('reaps with a prefix-filtered, projected Scan and conditional deletes', async () => {
+  it('reaps with segmented, projected, prefix-filtered Scans and batched conditional deletes', async () => {
     dynamo
-      .on(ScanCommand)
+      .on(ScanCommand, { Segment: 0 })
       .resolvesOnce({
         Items: [{ id: { S: 'sess:a' }, expires: { N: '1' } }],
         LastEvaluatedKey: { id: { S: 'sess:a' } },
       })
       .resolvesOnce({ Items: [{ id: { S: 'sess:b' }, expires: { N: '2' } }] });
-    dynamo
-      .on(DeleteItemCommand)
-      .resolvesOnce({})
-      .rejectsOnce(new ConditionalCheckFailedException({ message: 'renewed', $metadata: {} }));
+    dynamo.on(ScanCommand, { Segment: 1 }).resolves({ Items: [] });
+    dynamo.on(BatchExecuteStatementCommand).resolves({
+      Responses: [{ TableName: 'sessions' }],
+    });
     const repository = new SessionRepository({ client });
-    expect(await repository.reap()).toBe(1);
-    expect(dynamo).toHaveReceivedCommandTimes(ScanCommand, 2);
-    expect(dynamo).toHaveReceivedNthCommandWith(ScanCommand, 1, {
+    const result = await repository.reap({ segments: 2 });
+    expect(result).toEqual({
+      found: 2,
+      deleted: 2,
+      kept: 0,
+      scanRequests: 3,
+      deleteRequests: 2,
+      interrupted: false,
+    });
+    expect(dynamo).toHaveReceivedCommandWith(ScanCommand, {
       TableName: 'sessions',
+      Segment: 0,
+      TotalSegments: 2,
+      ConsistentRead: true,
       ProjectionExpression: '#key, #expires',
       FilterExpression: 'begins_with(#key, :prefix) AND #expires <= :now',
       ExpressionAttributeNames: { '#key': 'id', '#expires': 'expires' },
@@ -155,12 +166,39 @@ describe('the requests a repository sends', () => {
         ':now': { N: String(Math.floor(NOW / 1000)) },
       },
     });
-    expect(dynamo).toHaveReceivedNthCommandWith(ScanCommand, 2, {
+    expect(dynamo).toHaveReceivedCommandWith(ScanCommand, {
+      Segment: 0,
       ExclusiveStartKey: { id: { S: 'sess:a' } },
     });
-    expect(dynamo).toHaveReceivedCommandWith(DeleteItemCommand, {
-      Key: { id: { S: 'sess:b' } },
-      ConditionExpression: '#expires <= :now',
+    expect(dynamo).toHaveReceivedCommandWith(BatchExecuteStatementCommand, {
+      Statements: [
+        {
+          Statement: 'DELETE FROM "sessions" WHERE "id" = ? AND "expires" <= ?',
+          Parameters: [{ S: 'sess:b' }, { N: String(Math.floor(NOW / 1000)) }],
+        },
+      ],
+    });
+  });
+
+  it('keeps sessions renewed before their delete and retries throttled statements', async () => {
+    dynamo.on(ScanCommand).resolves({
+      Items: ['a', 'b', 'c'].map((id) => ({ id: { S: `sess:${id}` }, expires: { N: '1' } })),
+    });
+    dynamo
+      .on(BatchExecuteStatementCommand)
+      .resolvesOnce({
+        Responses: [
+          {},
+          { Error: { Code: 'ConditionalCheckFailed', Message: 'renewed' } },
+          { Error: { Code: 'ThrottlingError', Message: 'slow down' } },
+        ],
+      })
+      .resolvesOnce({ Responses: [{}] });
+    const repository = new SessionRepository({ client });
+    const result = await repository.reap({ segments: 1 });
+    expect(result).toMatchObject({ found: 3, deleted: 2, kept: 1, deleteRequests: 2 });
+    expect(dynamo).toHaveReceivedNthCommandWith(BatchExecuteStatementCommand, 2, {
+      Statements: [expect.objectContaining({ Parameters: [{ S: 'sess:c' }, expect.anything()] })],
     });
   });
 

@@ -87,12 +87,17 @@ describe('save', () => {
     expect(dynamo.commandCalls(PutItemCommand)).toHaveLength(0);
   });
 
-  it('forgets a destroyed session, so a later save writes it in full', async () => {
+  it('does not bring back a destroyed session on an unchanged save, but writes a changed one', async () => {
     dynamo.on(GetItemCommand).resolves(storedItem({ n: 1 }, inOneHour));
+    dynamo
+      .on(UpdateItemCommand)
+      .rejects(new ConditionalCheckFailedException({ message: 'gone', $metadata: {} }));
     const repository = new SessionRepository({ client });
     await repository.get('abc');
     await repository.destroy('abc');
-    expect(await repository.save('abc', { n: 1 }, inOneHour)).toBe('written');
+    expect(await repository.save('abc', { n: 1 }, inOneHour)).toBe('missing');
+    expect(dynamo.commandCalls(PutItemCommand)).toHaveLength(0);
+    expect(await repository.save('abc', { n: 2 }, inOneHour)).toBe('written');
   });
 
   it('remembers nothing with trackedSessions: 0', async () => {

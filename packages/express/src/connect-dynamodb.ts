@@ -149,10 +149,10 @@ export class ConnectDynamoDBStore<
 
   /** Deletes expired sessions of this prefix; resolves (and calls back with) how many. */
   reap(callback?: NodeCallback<number>): Promise<number> {
-    return settle(
-      this.initialize().then(() => this.repository.reap()),
-      callback,
-    );
+    const reaped = this.initialize()
+      .then(() => this.repository.reap())
+      .then((result) => result.deleted);
+    return settle(reaped, callback);
   }
 
   /** Stops the `reapInterval` timer. */

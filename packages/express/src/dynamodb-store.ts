@@ -78,6 +78,36 @@ export class DynamoDBStore<Data extends SessionData = SessionData> extends sessi
     return settle(this.repository.destroy(sid), callback);
   }
 
+  /**
+   * Every live session, as express-session's optional `all` wants them: an object keyed by
+   * session id. It holds them all in memory; `repository.all()` streams them instead.
+   */
+  override all(
+    callback?: NodeCallback<Record<string, StoredSession>>,
+  ): Promise<Record<string, StoredSession>> {
+    const collect = async () => {
+      const sessions: Record<string, StoredSession> = {};
+      for await (const { id, data } of this.repository.all()) {
+        sessions[id] = data as unknown as StoredSession;
+      }
+      return sessions;
+    };
+    return settle(collect(), callback);
+  }
+
+  /** How many live sessions the store holds (express-session's optional `length`). */
+  override length(callback?: NodeCallback<number>): Promise<number> {
+    return settle(this.repository.length(), callback);
+  }
+
+  /** Deletes every session of this store's prefix (express-session's optional `clear`). */
+  override clear(callback?: NodeCallback<void>): Promise<void> {
+    return settle(
+      this.repository.clear().then(() => undefined),
+      callback,
+    );
+  }
+
   /** Releases the DynamoDB client if the store built it; a client you passed is left alone. */
   close(): void {
     this.repository.close();

@@ -1,0 +1,195 @@
+import { type AttributeValue, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { BATCH_SIZE, deleteBatch } from './batch-delete';
+import { SessionStoreError } from './errors';
+import { RateLimiter } from './rate-limiter';
+import { fromSessionKey } from './session-key';
+import type { BulkOptions, TableContext } from './table-context';
+import { scanSessions, throwIfAborted } from './table-scan';
+
+/**
+ * The ids of the live sessions of the context's prefix, page by page (constant memory).
+ * Expiry is checked to the second (the TTL attribute), not against expiries inside the data.
+ */
+export async function* listSessionIds(
+  context: TableContext,
+  options: BulkOptions = {},
+): AsyncGenerator<string> {
+  const pages = scanSessions(context, {
+    filter: 'live',
+    keysOnly: true,
+    segments: options.segments ?? 4,
+    limiter: new RateLimiter(options.maxRequestsPerSecond),
+    signal: options.signal,
+  });
+  for await (const page of pages) {
+    for (const item of page.items) {
+      const id = idOf(context, item);
+      if (id !== undefined) yield id;
+    }
+  }
+}
+
+/** The live sessions of the context's prefix as whole items, page by page. */
+export async function* listSessionItems(
+  context: TableContext,
+  options: BulkOptions = {},
+): AsyncGenerator<{ id: string; item: Record<string, AttributeValue> }> {
+  const pages = scanSessions(context, {
+    filter: 'live',
+    keysOnly: false,
+    segments: options.segments ?? 4,
+    limiter: new RateLimiter(options.maxRequestsPerSecond),
+    signal: options.signal,
+  });
+  for await (const page of pages) {
+    for (const item of page.items) {
+      const id = idOf(context, item);
+      if (id !== undefined) yield { id, item };
+    }
+  }
+}
+
+/** How many live sessions the context's prefix holds (a COUNT scan; nothing is transferred). */
+export async function countSessions(
+  context: TableContext,
+  options: BulkOptions = {},
+): Promise<number> {
+  const pages = scanSessions(context, {
+    filter: 'live',
+    keysOnly: true,
+    countOnly: true,
+    segments: options.segments ?? 4,
+    limiter: new RateLimiter(options.maxRequestsPerSecond),
+    signal: options.signal,
+  });
+  let count = 0;
+  for await (const page of pages) count += page.count;
+  return count;
+}
+
+/**
+ * Deletes the sessions with the given keys in batches of 25 (unconditionally), at most
+ * `concurrency` batches in flight. Resolves the number deleted.
+ */
+export async function deleteSessionKeys(
+  context: TableContext,
+  keys: AsyncIterable<AttributeValue>,
+  options: BulkOptions & { concurrency?: number } = {},
+): Promise<number> {
+  const limiter = new RateLimiter(options.maxRequestsPerSecond);
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const inFlight = new Set<Promise<void>>();
+  const fallback = { useSingleDeletes: false };
+  let deleted = 0;
+  let failure: unknown;
+  let batch: AttributeValue[] = [];
+  const flush = async () => {
+    while (inFlight.size >= concurrency) await Promise.race(inFlight);
+    const keysOfBatch = batch;
+    batch = [];
+    const task: Promise<void> = deleteBatch(
+      context,
+      keysOfBatch,
+      { onlyIfExpired: false, limiter },
+      fallback,
+    )
+      .then((result) => {
+        deleted += result.deleted;
+      })
+      .catch((error: unknown) => {
+        failure ??= error;
+      })
+      .finally(() => inFlight.delete(task));
+    inFlight.add(task);
+  };
+  try {
+    for await (const key of keys) {
+      throwIfAborted(options.signal);
+      if (failure !== undefined) break;
+      batch.push(key);
+      if (batch.length === BATCH_SIZE) await flush();
+    }
+    if (batch.length > 0 && failure === undefined) await flush();
+  } finally {
+    await Promise.all(inFlight);
+  }
+  if (failure !== undefined) throw failure;
+  return deleted;
+}
+
+/** Every key of the context's prefix, expired ones included (for `clear`). */
+export async function* allSessionKeys(
+  context: TableContext,
+  options: BulkOptions = {},
+): AsyncGenerator<AttributeValue> {
+  for (const filter of ['live', 'expired'] as const) {
+    const pages = scanSessions(context, {
+      filter,
+      keysOnly: true,
+      segments: options.segments ?? 4,
+      limiter: new RateLimiter(options.maxRequestsPerSecond),
+      signal: options.signal,
+    });
+    for await (const page of pages) {
+      for (const item of page.items) {
+        const key = item[context.options.hashKey];
+        if (key?.S) yield key;
+      }
+    }
+  }
+}
+
+/**
+ * The ids of the live sessions whose index attribute `name` equals `value`, through the global
+ * secondary index configured for it (`indexAttributes[].index`).
+ */
+export async function* sessionIdsByAttribute(
+  context: TableContext,
+  name: string,
+  value: string | number,
+  options: BulkOptions = {},
+): AsyncGenerator<string> {
+  const attribute = context.options.indexAttributes.find((candidate) => candidate.name === name);
+  if (!attribute?.index) {
+    throw new SessionStoreError(
+      'INVALID_OPTIONS',
+      `no index attribute "${name}" with an index: add { name: "${name}", index: "<GSI name>", ... } to indexAttributes`,
+    );
+  }
+  const limiter = new RateLimiter(options.maxRequestsPerSecond);
+  const { table, hashKey, expiresAttribute, prefix } = context.options;
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    throwIfAborted(options.signal);
+    await limiter.take();
+    const command = new QueryCommand({
+      TableName: table,
+      IndexName: attribute.index,
+      KeyConditionExpression: '#attribute = :value',
+      FilterExpression:
+        'begins_with(#key, :prefix) AND (attribute_not_exists(#expires) OR #expires > :now)',
+      ExpressionAttributeNames: {
+        '#attribute': name,
+        '#key': hashKey,
+        '#expires': expiresAttribute,
+      },
+      ExpressionAttributeValues: {
+        ':value': attribute.type === 'N' ? { N: String(value) } : { S: String(value) },
+        ':prefix': { S: prefix },
+        ':now': { N: String(Date.now() / 1000) },
+      },
+      ExclusiveStartKey: startKey,
+    });
+    const page = await context.call('Query', (send) => context.client.send(command, send));
+    for (const item of page.Items ?? []) {
+      const id = idOf(context, item);
+      if (id !== undefined) yield id;
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+}
+
+function idOf(context: TableContext, item: Record<string, AttributeValue>): string | undefined {
+  const key = item[context.options.hashKey]?.S;
+  return key === undefined ? undefined : fromSessionKey(context.options.prefix, key);
+}

@@ -1,0 +1,112 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { BATCH_SIZE, deleteBatch } from './batch-delete';
+import { RateLimiter } from './rate-limiter';
+import type { BulkOptions, TableContext } from './table-context';
+import { scanSessions } from './table-scan';
+
+/** Options of {@link reapExpiredSessions}. */
+export interface ReapOptions extends BulkOptions {
+  /** Delete batches in flight at once. Default 4. */
+  concurrency?: number;
+  /** Called after every scan page and every batch with the counts so far. */
+  onProgress?: (progress: ReapProgress) => void;
+  /** Retries of throttled or unprocessed deletes per batch. Default 8. */
+  maxRetries?: number;
+}
+
+/** Counts of a cleanup so far. */
+export interface ReapProgress {
+  /** Expired sessions found by the scan. */
+  found: number;
+  /** Sessions deleted. */
+  deleted: number;
+  /** Sessions found expired but renewed before their delete, and so kept. */
+  kept: number;
+  /** Scan requests sent. */
+  scanRequests: number;
+  /** Delete requests sent (batches, retries included). */
+  deleteRequests: number;
+}
+
+/** What a cleanup did. `interrupted` when its signal stopped it; every sent batch is counted. */
+export interface ReapResult extends ReapProgress {
+  interrupted: boolean;
+}
+
+/**
+ * Deletes the expired sessions of the context's prefix: a parallel Scan (key and expiry only)
+ * feeding batches of 25 conditional deletes, at most `concurrency` in flight. A session renewed
+ * between the scan and its delete is kept. On abort it stops scanning, waits for the batches
+ * already sent, and resolves with `interrupted: true`.
+ */
+export async function reapExpiredSessions(
+  context: TableContext,
+  options: ReapOptions = {},
+): Promise<ReapResult> {
+  const limiter = new RateLimiter(options.maxRequestsPerSecond);
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const fallback = { useSingleDeletes: false };
+  const progress: ReapProgress = {
+    found: 0,
+    deleted: 0,
+    kept: 0,
+    scanRequests: 0,
+    deleteRequests: 0,
+  };
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  const report = () => options.onProgress?.({ ...progress });
+
+  const send = async (keys: AttributeValue[]) => {
+    const result = await deleteBatch(
+      context,
+      keys,
+      { onlyIfExpired: true, limiter, maxRetries: options.maxRetries },
+      fallback,
+    );
+    progress.deleted += result.deleted;
+    progress.kept += result.kept;
+    progress.deleteRequests += result.requests;
+    report();
+  };
+  const schedule = async (keys: AttributeValue[]) => {
+    while (inFlight.size >= concurrency) await Promise.race(inFlight);
+    if (failure !== undefined) return;
+    const task: Promise<void> = send(keys)
+      .catch((error: unknown) => {
+        failure ??= error;
+      })
+      .finally(() => inFlight.delete(task));
+    inFlight.add(task);
+  };
+
+  let interrupted = false;
+  try {
+    const pages = scanSessions(context, {
+      filter: 'expired',
+      keysOnly: true,
+      segments: options.segments ?? 4,
+      limiter,
+      signal: options.signal,
+    });
+    for await (const page of pages) {
+      progress.scanRequests++;
+      const keys = page.items.flatMap((item) => {
+        const key = item[context.options.hashKey];
+        return key?.S ? [key] : [];
+      });
+      progress.found += keys.length;
+      report();
+      for (let start = 0; start < keys.length; start += BATCH_SIZE) {
+        await schedule(keys.slice(start, start + BATCH_SIZE));
+      }
+      if (failure !== undefined) break;
+    }
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ABORTED') failure ??= error;
+    else interrupted = true;
+  }
+  await Promise.all(inFlight);
+  if (failure !== undefined) throw failure;
+  return { ...progress, interrupted };
+}

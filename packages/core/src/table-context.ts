@@ -1,0 +1,23 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ResolvedSessionRepositoryOptions } from './options';
+
+/** What the bulk operations (reap, listing, clear) need from a repository. */
+export interface TableContext {
+  client: DynamoDBClient;
+  options: Readonly<ResolvedSessionRepositoryOptions>;
+  /** Runs one DynamoDB call bounded by `requestTimeoutMs`, its errors as SessionStoreError. */
+  call<Output>(
+    operation: string,
+    send: (options: { abortSignal: AbortSignal }) => Promise<Output>,
+  ): Promise<Output>;
+}
+
+/** Options shared by the bulk operations. */
+export interface BulkOptions {
+  /** Parallel Scan segments. Default 4. */
+  segments?: number;
+  /** Upper bound on DynamoDB requests per second across the whole operation. Default none. */
+  maxRequestsPerSecond?: number;
+  /** Stops the operation between requests; it then rejects with code `ABORTED`. */
+  signal?: AbortSignal;
+}

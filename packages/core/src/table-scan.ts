@@ -1,0 +1,107 @@
+import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { SessionStoreError } from './errors';
+import type { RateLimiter } from './rate-limiter';
+import type { TableContext } from './table-context';
+
+/** Which sessions of the prefix a scan returns. */
+export type ScanFilter = 'live' | 'expired';
+
+/** One page of a scan: the items DynamoDB returned after the filter, and how many. */
+export interface ScanPage {
+  items: Record<string, AttributeValue>[];
+  count: number;
+}
+
+/** How to scan the sessions of a repository's prefix. */
+export interface ScanRequest {
+  filter: ScanFilter;
+  /** Only the key and the expiry (cheap, for deletes and ids), or whole items. */
+  keysOnly: boolean;
+  /** Count only (Select COUNT): pages carry a count and no items. */
+  countOnly?: boolean;
+  segments: number;
+  limiter: RateLimiter;
+  signal?: AbortSignal;
+}
+
+/**
+ * Scans the sessions of the context's prefix in `segments` parallel segments and yields their
+ * pages as they arrive, holding at most one page per segment in memory.
+ */
+export async function* scanSessions(
+  context: TableContext,
+  request: ScanRequest,
+): AsyncGenerator<ScanPage> {
+  const segments = Math.max(1, Math.floor(request.segments));
+  const iterators = Array.from({ length: segments }, (_, segment) =>
+    scanSegment(context, request, segment, segments),
+  );
+  const pending = new Map<number, Promise<{ index: number; result: IteratorResult<ScanPage> }>>();
+  const pull = (index: number) => {
+    const iterator = iterators[index] as AsyncGenerator<ScanPage>;
+    pending.set(
+      index,
+      iterator.next().then((result) => ({ index, result })),
+    );
+  };
+  for (let index = 0; index < iterators.length; index++) pull(index);
+  try {
+    while (pending.size > 0) {
+      const { index, result } = await Promise.race(pending.values());
+      if (result.done) {
+        pending.delete(index);
+        continue;
+      }
+      pull(index);
+      yield result.value;
+    }
+  } finally {
+    await Promise.allSettled(iterators.map((iterator) => iterator.return(undefined)));
+  }
+}
+
+async function* scanSegment(
+  context: TableContext,
+  request: ScanRequest,
+  segment: number,
+  totalSegments: number,
+): AsyncGenerator<ScanPage> {
+  const { table, hashKey, expiresAttribute, prefix, consistentRead } = context.options;
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    throwIfAborted(request.signal);
+    await request.limiter.take();
+    const nowSeconds = Date.now() / 1000;
+    const command = new ScanCommand({
+      TableName: table,
+      Segment: totalSegments > 1 ? segment : undefined,
+      TotalSegments: totalSegments > 1 ? totalSegments : undefined,
+      ConsistentRead: consistentRead,
+      ...(request.countOnly
+        ? { Select: 'COUNT' as const }
+        : request.keysOnly && { ProjectionExpression: '#key, #expires' }),
+      FilterExpression:
+        request.filter === 'expired'
+          ? 'begins_with(#key, :prefix) AND #expires <= :now'
+          : 'begins_with(#key, :prefix) AND (attribute_not_exists(#expires) OR #expires > :now)',
+      ExpressionAttributeNames: { '#key': hashKey, '#expires': expiresAttribute },
+      ExpressionAttributeValues: {
+        ':prefix': { S: prefix },
+        ':now': { N: String(request.filter === 'expired' ? Math.floor(nowSeconds) : nowSeconds) },
+      },
+      ExclusiveStartKey: startKey,
+    });
+    const page = await context.call('Scan', (options) => context.client.send(command, options));
+    yield { items: page.Items ?? [], count: page.Count ?? 0 };
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+}
+
+/** Throws a SessionStoreError with code `ABORTED` when `signal` has been aborted. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) {
+    throw new SessionStoreError('ABORTED', 'the operation was interrupted', {
+      cause: signal.reason,
+    });
+  }
+}

@@ -1,0 +1,78 @@
+import {
+  expiryFromMaxAge,
+  type SessionData,
+  SessionRepository,
+  type SessionRepositoryOptions,
+} from '@dynamodb-session/core';
+
+/** Options of {@link DynamoDBStore}: the core repository's options, or a repository to use. */
+export type DynamoDBStoreOptions<Data extends SessionData = SessionData> =
+  | (SessionRepositoryOptions & { repository?: undefined })
+  | { repository: SessionRepository<Data> };
+
+/** The last argument koa-session passes to a store method. */
+export interface KoaStoreCallOptions {
+  /** The koa context of the request. */
+  ctx?: unknown;
+  /** koa-session's `rolling` option. */
+  rolling?: boolean;
+  /** `set` only: whether the session data changed during the request. */
+  changed?: boolean;
+}
+
+/**
+ * A koa-session external store that keeps sessions in DynamoDB:
+ * `app.use(session({ store: new DynamoDBStore(options) }, app))`. A session expires at its
+ * `_expire` (koa-session's own expiry), or after `defaultLifetimeMs` for `maxAge: 'session'`.
+ * A save that only extends the expiry (`rolling`, `renew`) moves the expiry alone.
+ */
+export class DynamoDBStore<Data extends SessionData = SessionData> {
+  /** The repository holding the sessions; use it for anything beyond koa-session's API. */
+  readonly repository: SessionRepository<Data>;
+
+  constructor(options: DynamoDBStoreOptions<Data> = {}) {
+    this.repository = options.repository ?? new SessionRepository<Data>(options);
+  }
+
+  /** Loads session `key`: `null` when it is missing or expired. */
+  get(
+    key: string,
+    _maxAge?: number | 'session',
+    _options?: KoaStoreCallOptions,
+  ): Promise<Data | null> {
+    return this.repository.get(key);
+  }
+
+  /**
+   * Stores session `key` until its `_expire` (else `maxAge` from now; else `defaultLifetimeMs`).
+   * When `changed` is false (a `rolling` or `renew` save) and the data is what the repository
+   * last read or wrote under `key`, only the expiry is refreshed, when needed, and a session
+   * destroyed meanwhile is not recreated; koa-session's other forced saves (`regenerate`,
+   * `save()`, a new `maxAge`) carry new data or a new key and are written in full.
+   */
+  async set(
+    key: string,
+    sess: Data,
+    maxAge?: number | 'session',
+    options: KoaStoreCallOptions = {},
+  ): Promise<void> {
+    const expiry =
+      typeof sess._expire === 'number'
+        ? sess._expire
+        : typeof maxAge === 'number'
+          ? expiryFromMaxAge(maxAge)
+          : undefined;
+    if (options.changed === false) await this.repository.save(key, sess, expiry);
+    else await this.repository.set(key, sess, expiry);
+  }
+
+  /** Deletes session `key`. */
+  async destroy(key: string, _options?: KoaStoreCallOptions): Promise<void> {
+    await this.repository.destroy(key);
+  }
+
+  /** Releases the DynamoDB client if the store built it; a client you passed is left alone. */
+  close(): void {
+    this.repository.close();
+  }
+}
