@@ -97,10 +97,11 @@ export async function reapExpiredSessions(
       });
       progress.found += keys.length;
       report();
-      for (let start = 0; start < keys.length; start += BATCH_SIZE) {
+      for (let start = 0; start < keys.length && !options.signal?.aborted; start += BATCH_SIZE) {
         await schedule(keys.slice(start, start + BATCH_SIZE));
       }
-      if (failure !== undefined) break;
+      if (options.signal?.aborted) interrupted = true;
+      if (failure !== undefined || interrupted) break;
     }
   } catch (error) {
     if ((error as { code?: string }).code !== 'ABORTED') failure ??= error;

@@ -223,6 +223,32 @@ export class SessionRepository<Data extends SessionData = SessionData> {
     return reapExpiredSessions(this.#context, options);
   }
 
+  /**
+   * Runs {@link reap} every `intervalMs` on a timer that does not keep the process alive, one
+   * run at a time. Failures go to the `onError` listeners. Returns a function that stops it.
+   */
+  scheduleReap(intervalMs: number, options?: Omit<ReapOptions, 'signal'>): () => void {
+    if (!Number.isFinite(intervalMs) || intervalMs <= 0) {
+      throw new SessionStoreError('INVALID_OPTIONS', 'the reap interval must be a positive number');
+    }
+    const controller = new AbortController();
+    let running = false;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      this.reap({ ...options, signal: controller.signal })
+        .catch((error: unknown) => this.#report(toSessionStoreError(error, 'reap')))
+        .finally(() => {
+          running = false;
+        });
+    }, intervalMs);
+    timer.unref();
+    return () => {
+      clearInterval(timer);
+      controller.abort();
+    };
+  }
+
   /** The ids of the live sessions of this prefix (an async iterator; constant memory). */
   ids(options?: BulkOptions): AsyncGenerator<string> {
     return listSessionIds(this.#context, options);
