@@ -14,6 +14,7 @@ export type SessionStoreErrorCode =
   | 'NETWORK'
   | 'VALIDATION'
   | 'ABORTED'
+  | 'CONFLICT'
   | 'UNSUPPORTED'
   | 'DYNAMODB_ERROR';
 

@@ -1,4 +1,5 @@
 export { type NodeCallback, settle } from './callback-bridge';
+export type { CompressionOptions, EncryptionKey, EncryptionOptions } from './data-envelope';
 export {
   isSessionStoreError,
   SessionStoreError,
@@ -34,7 +35,7 @@ export {
   type SessionSerializer,
 } from './serializers';
 export { isSessionData, type SessionData } from './session-data';
-export { MAX_KEY_BYTES, sessionIdProblem } from './session-key';
+export { hashSessionId, MAX_KEY_BYTES, sessionIdProblem } from './session-key';
 export type { ReapOptions, ReapProgress, ReapResult } from './session-reaper';
 export {
   type RefreshOutcome,
@@ -52,4 +53,5 @@ export {
   type SessionTableDescription,
   type TimeToLiveState,
 } from './session-table';
+export type { StoreMetricsSnapshot } from './store-metrics';
 export type { BulkOptions } from './table-context';

@@ -1,5 +1,10 @@
 import type { DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
+import {
+  type CompressionOptions,
+  type EncryptionOptions,
+  validateEncryptionKeys,
+} from './data-envelope';
 import { SessionStoreError } from './errors';
 import { ONE_DAY_MS, type SessionDataExpiry } from './expiry';
 import type { IndexAttribute } from './index-attributes';
@@ -74,6 +79,28 @@ export const sessionRepositoryOptionsSchema = z
       )
       .optional(),
     touchAfterMs: z.number().int().nonnegative().default(0),
+    compression: z
+      .strictObject({
+        algorithm: z.enum(['gzip', 'brotli']).optional(),
+        thresholdBytes: z.number().int().nonnegative().optional(),
+      })
+      .optional(),
+    encryption: z
+      .strictObject({
+        keys: z.array(
+          z.strictObject({
+            id: z.string(),
+            key: z.union([z.string(), z.instanceof(Uint8Array)]),
+          }),
+        ),
+      })
+      .optional(),
+    hashSessionIds: z.boolean().default(false),
+    returnConsumedCapacity: z.boolean().default(false),
+    readUnhashedIds: z.boolean().default(false),
+    optimisticLocking: z.boolean().default(false),
+    versionAttribute: attributeName.default('version'),
+    versionField: z.string().min(1).default('$version'),
     trackedSessions: z.number().int().nonnegative().default(10_000),
   })
   .superRefine((options, context) => {
@@ -82,6 +109,24 @@ export const sessionRepositoryOptionsSchema = z
         code: 'custom',
         path: [options.region ? 'region' : options.endpoint ? 'endpoint' : 'clientConfig'],
         message: 'cannot be combined with client: configure the client you pass instead',
+      });
+    }
+    if ((options.compression || options.encryption) && options.serializer !== 'json') {
+      context.addIssue({
+        code: 'custom',
+        path: [options.compression ? 'compression' : 'encryption'],
+        message: 'works with the default "json" serializer only',
+      });
+    }
+    const keyProblem = options.encryption && validateEncryptionKeys(options.encryption.keys);
+    if (keyProblem) {
+      context.addIssue({ code: 'custom', path: ['encryption', 'keys'], message: keyProblem });
+    }
+    if (options.readUnhashedIds && !options.hashSessionIds) {
+      context.addIssue({
+        code: 'custom',
+        path: ['readUnhashedIds'],
+        message: 'only applies together with hashSessionIds: true',
       });
     }
     const reserved = new Set([options.hashKey, options.expiresAttribute, options.dataAttribute]);
@@ -147,6 +192,32 @@ export interface SessionRepositoryOptions {
    * more than this many milliseconds. Default 0: whenever the whole-second TTL moves.
    */
   touchAfterMs?: number;
+  /** Compress the stored session (`B` attribute) when its JSON reaches a size. Default off. */
+  compression?: CompressionOptions;
+  /**
+   * Encrypt the stored session with AES-256-GCM; the first key encrypts, every key decrypts.
+   * Items stay unreadable without a key, in a table dump or a backup. Default off.
+   */
+  encryption?: EncryptionOptions;
+  /**
+   * Store a SHA-256 of each session id in the key instead of the id, so a leaked table gives no
+   * usable session ids. `ids()` then yields the hashes. Default false.
+   */
+  hashSessionIds?: boolean;
+  /** Ask DynamoDB for the capacity each call consumed, for `metrics()`. Default false. */
+  returnConsumedCapacity?: boolean;
+  /** With `hashSessionIds`: also read (and delete) items stored under the plain id. Default false. */
+  readUnhashedIds?: boolean;
+  /**
+   * Optimistic concurrency: every item carries a version (`versionAttribute`), every read puts
+   * it in the data as `versionField`, and a write whose data carries a stale version fails with
+   * code `CONFLICT` instead of overwriting a newer session. Default false.
+   */
+  optimisticLocking?: boolean;
+  /** Item attribute holding the version. Default `"version"`. */
+  versionAttribute?: string;
+  /** Session data field carrying the version read. Default `"$version"`. */
+  versionField?: string;
   /**
    * How many sessions the repository remembers (a fingerprint and the stored TTL, about 100
    * bytes each) to recognise unchanged sessions and skip needless writes. 0 turns it off.

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** DynamoDB's limit on the size of a partition key value, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 2048;
 
@@ -17,6 +19,11 @@ export function sessionIdProblem(prefix: string, id: unknown): string | undefine
     return `a session key (prefix + id) must not exceed ${MAX_KEY_BYTES} bytes`;
   }
   return undefined;
+}
+
+/** The SHA-256 of a session id, base64url: what the key holds when ids are hashed at rest. */
+export function hashSessionId(id: string): string {
+  return createHash('sha256').update(id, 'utf8').digest('base64url');
 }
 
 /** The table key of session `id`: the prefix followed by the id. */

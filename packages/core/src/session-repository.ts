@@ -5,8 +5,10 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  type PutItemCommandInput,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { DataEnvelope } from './data-envelope';
 import { isSessionStoreError, SessionStoreError, toSessionStoreError } from './errors';
 import {
   cookieOrExpireField,
@@ -26,7 +28,7 @@ import {
 import { fingerprintSession, RecentSessions } from './recent-sessions';
 import { resolveSerializer, type SessionSerializer, serializeSession } from './serializers';
 import { isSessionData, type SessionData } from './session-data';
-import { fromSessionKey, sessionIdProblem, toSessionKey } from './session-key';
+import { fromSessionKey, hashSessionId, sessionIdProblem, toSessionKey } from './session-key';
 import {
   allSessionKeys,
   countSessions,
@@ -43,6 +45,7 @@ import {
   describeSessionTable,
   type SessionTableDescription,
 } from './session-table';
+import { StoreMetrics, type StoreMetricsSnapshot } from './store-metrics';
 import type { BulkOptions, TableContext } from './table-context';
 
 /** A DynamoDB item as the SDK returns it. */
@@ -78,6 +81,9 @@ export class SessionRepository<Data extends SessionData = SessionData> {
   readonly #recent: RecentSessions;
   readonly #errorListeners = new Set<SessionErrorListener>();
   readonly #context: TableContext;
+  readonly #envelope: DataEnvelope | undefined;
+  readonly #metrics = new StoreMetrics();
+  readonly #capacity: { ReturnConsumedCapacity?: 'TOTAL' };
 
   constructor(options?: SessionRepositoryOptions) {
     this.options = parseSessionRepositoryOptions(options);
@@ -93,6 +99,10 @@ export class SessionRepository<Data extends SessionData = SessionData> {
     this.#serializer = resolveSerializer(this.options.serializer);
     this.#dataExpiry = this.options.dataExpiry ?? cookieOrExpireField;
     this.#recent = new RecentSessions(this.options.trackedSessions);
+    const { compression, encryption } = this.options;
+    this.#envelope =
+      compression || encryption ? new DataEnvelope(compression, encryption) : undefined;
+    this.#capacity = this.options.returnConsumedCapacity ? { ReturnConsumedCapacity: 'TOTAL' } : {};
     this.#context = {
       client: this.client,
       options: this.options,
@@ -104,11 +114,16 @@ export class SessionRepository<Data extends SessionData = SessionData> {
   async get(id: string): Promise<Data | null> {
     if (sessionIdProblem(this.options.prefix, id) !== undefined) return null;
     const command = new GetItemCommand({
+      ...this.#capacity,
       TableName: this.options.table,
       Key: this.#key(id),
       ConsistentRead: this.options.consistentRead,
     });
-    const output = await this.#call('GetItem', (options) => this.client.send(command, options));
+    let output = await this.#call('GetItem', (options) => this.client.send(command, options));
+    if (!output.Item && this.options.readUnhashedIds) {
+      const legacy = new GetItemCommand({ ...command.input, Key: this.#legacyKey(id) });
+      output = await this.#call('GetItem', (options) => this.client.send(legacy, options));
+    }
     const data = output.Item ? this.parseItem(output.Item) : null;
     const ttl = Number(output.Item?.[this.options.expiresAttribute]?.N);
     if (data === null) this.#recent.forget(id);
@@ -123,8 +138,29 @@ export class SessionRepository<Data extends SessionData = SessionData> {
   async set(id: string, data: Data, expiry?: SessionExpiry | null): Promise<void> {
     this.#assertId(id);
     const item = this.toItem(id, data, expiry);
-    const command = new PutItemCommand({ TableName: this.options.table, Item: item });
-    await this.#call('PutItem', (options) => this.client.send(command, options));
+    const command = new PutItemCommand({
+      ...this.#capacity,
+      TableName: this.options.table,
+      Item: item,
+      ...this.#versionCondition(data),
+    });
+    try {
+      await this.#call('PutItem', (options) => this.client.send(command, options));
+    } catch (error) {
+      if (!this.options.optimisticLocking || !isConditionFailure(error)) throw error;
+      this.#recent.forget(id);
+      throw new SessionStoreError(
+        'CONFLICT',
+        `session ${id} changed or was destroyed since it was read; the write was not applied`,
+        { cause: (error as SessionStoreError).cause },
+      );
+    }
+    if (this.options.optimisticLocking) {
+      (data as SessionData)[this.options.versionField] = Number(
+        item[this.options.versionAttribute]?.N,
+      );
+    }
+    if (this.options.readUnhashedIds) await this.#deleteKey(this.#legacyKey(id));
     this.#remember(id, data, Number(item[this.options.expiresAttribute]?.N));
   }
 
@@ -170,11 +206,17 @@ export class SessionRepository<Data extends SessionData = SessionData> {
    */
   async touch(id: string, expiry?: SessionExpiry | null): Promise<boolean> {
     if (sessionIdProblem(this.options.prefix, id) !== undefined) return false;
+    if (await this.#touchKey(id, this.#key(id), expiry)) return true;
+    return this.options.readUnhashedIds && this.#touchKey(id, this.#legacyKey(id), expiry);
+  }
+
+  async #touchKey(id: string, key: SessionItem, expiry?: SessionExpiry | null): Promise<boolean> {
     const now = Date.now();
     const expiresAt = this.#expiryMs(expiry, now);
     const command = new UpdateItemCommand({
+      ...this.#capacity,
       TableName: this.options.table,
-      Key: this.#key(id),
+      Key: key,
       UpdateExpression: 'SET #expires = :expires',
       ConditionExpression:
         'attribute_exists(#key) AND (attribute_not_exists(#expires) OR #expires > :cutoff)',
@@ -208,7 +250,16 @@ export class SessionRepository<Data extends SessionData = SessionData> {
     if (sessionIdProblem(this.options.prefix, id) !== undefined) return;
     const recent = this.#recent.recall(id);
     if (recent) this.#recent.remember(id, { ...recent, ttlSeconds: 0 });
-    const command = new DeleteItemCommand({ TableName: this.options.table, Key: this.#key(id) });
+    await this.#deleteKey(this.#key(id));
+    if (this.options.readUnhashedIds) await this.#deleteKey(this.#legacyKey(id));
+  }
+
+  async #deleteKey(key: SessionItem): Promise<void> {
+    const command = new DeleteItemCommand({
+      ...this.#capacity,
+      TableName: this.options.table,
+      Key: key,
+    });
     await this.#call('DeleteItem', (options) => this.client.send(command, options));
   }
 
@@ -344,8 +395,14 @@ export class SessionRepository<Data extends SessionData = SessionData> {
     if (!stored) return null;
     let data: SessionData;
     try {
-      data = this.#serializer.deserialize(stored);
+      data =
+        stored.B !== undefined && this.#envelope
+          ? (JSON.parse(this.#envelope.open(stored.B, item[hashKey]?.S ?? '')) as SessionData)
+          : this.#serializer.deserialize(stored);
       if (!isSessionData(data)) throw new TypeError('the session is not an object');
+      if (this.options.optimisticLocking) {
+        data[this.options.versionField] = Number(item[this.options.versionAttribute]?.N ?? 0);
+      }
     } catch (error) {
       this.#report(
         new SessionStoreError(
@@ -375,7 +432,7 @@ export class SessionRepository<Data extends SessionData = SessionData> {
     if (!isSessionData(data)) {
       throw new SessionStoreError('INVALID_SESSION_DATA', 'session data must be an object');
     }
-    const { hashKey, expiresAttribute, dataAttribute, prefix, indexAttributes } = this.options;
+    const { hashKey, expiresAttribute, dataAttribute, indexAttributes } = this.options;
     const { values, missing } = indexAttributeValues(data, indexAttributes);
     if (missing.length > 0) {
       throw new SessionStoreError(
@@ -383,12 +440,19 @@ export class SessionRepository<Data extends SessionData = SessionData> {
         `the session lacks the index attribute(s) ${missing.join(', ')}`,
       );
     }
+    const itemKey = this.#itemKey(id);
     const item: SessionItem = {
       ...values,
-      [hashKey]: { S: toSessionKey(prefix, id) },
+      [hashKey]: { S: itemKey },
       [expiresAttribute]: { N: String(toTtlSeconds(this.#expiryMs(expiry, Date.now()))) },
-      [dataAttribute]: serializeSession(this.#serializer, data),
+      [dataAttribute]: this.#encode(data, itemKey),
     };
+    if (this.options.optimisticLocking) {
+      const read = (data as SessionData)[this.options.versionField];
+      item[this.options.versionAttribute] = {
+        N: String((typeof read === 'number' ? read : 0) + 1),
+      };
+    }
     const size = itemSize(item);
     if (size > MAX_ITEM_BYTES) {
       throw new SessionStoreError(
@@ -404,7 +468,16 @@ export class SessionRepository<Data extends SessionData = SessionData> {
     return fromSessionKey(this.options.prefix, key);
   }
 
-  /** Registers a listener for problems handled without failing a call; returns an unsubscribe. */
+  /** Counters of the requests sent, errors by code and capacity consumed, since construction. */
+  metrics(): StoreMetricsSnapshot {
+    return this.#metrics.snapshot();
+  }
+
+  /**
+   * Registers a listener for every error: failed DynamoDB calls (which also reject) and
+   * problems handled without failing a call (a corrupt item read as missing, a failed
+   * scheduled reap). Returns an unsubscribe function.
+   */
   onError(listener: SessionErrorListener): () => void {
     this.#errorListeners.add(listener);
     return () => this.#errorListeners.delete(listener);
@@ -416,7 +489,65 @@ export class SessionRepository<Data extends SessionData = SessionData> {
   }
 
   #key(id: string): SessionItem {
+    return { [this.options.hashKey]: { S: this.#itemKey(id) } };
+  }
+
+  #itemKey(id: string): string {
+    const { prefix, hashSessionIds } = this.options;
+    return toSessionKey(prefix, hashSessionIds ? hashSessionId(id) : id);
+  }
+
+  #legacyKey(id: string): SessionItem {
     return { [this.options.hashKey]: { S: toSessionKey(this.options.prefix, id) } };
+  }
+
+  #encode(data: Data, itemKey: string): AttributeValue {
+    const { optimisticLocking, versionField } = this.options;
+    let plain: SessionData = data;
+    if (optimisticLocking && versionField in data) {
+      const { [versionField]: _version, ...rest } = data;
+      plain = rest;
+    }
+    if (!this.#envelope) return serializeSession(this.#serializer, plain);
+    let json: string;
+    try {
+      json = JSON.stringify(plain);
+    } catch (error) {
+      throw new SessionStoreError(
+        'INVALID_SESSION_DATA',
+        `the session data cannot be serialized: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    return this.#envelope.seal(json, itemKey);
+  }
+
+  #versionCondition(
+    data: Data,
+  ): Pick<
+    PutItemCommandInput,
+    'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+  > {
+    if (!this.options.optimisticLocking) return {};
+    const read = (data as SessionData)[this.options.versionField];
+    const names = { '#key': this.options.hashKey, '#version': this.options.versionAttribute };
+    if (typeof read !== 'number') {
+      return {
+        ConditionExpression: 'attribute_not_exists(#key)',
+        ExpressionAttributeNames: { '#key': names['#key'] },
+      };
+    }
+    if (read === 0) {
+      return {
+        ConditionExpression: 'attribute_exists(#key) AND attribute_not_exists(#version)',
+        ExpressionAttributeNames: names,
+      };
+    }
+    return {
+      ConditionExpression: '#version = :version',
+      ExpressionAttributeNames: { '#version': names['#version'] },
+      ExpressionAttributeValues: { ':version': { N: String(read) } },
+    };
   }
 
   #assertId(id: string): void {
@@ -458,11 +589,20 @@ export class SessionRepository<Data extends SessionData = SessionData> {
     operation: string,
     send: (options: { abortSignal: AbortSignal }) => Promise<Output>,
   ): Promise<Output> {
+    let output: Output;
     try {
-      return await send({ abortSignal: AbortSignal.timeout(this.options.requestTimeoutMs) });
+      output = await send({ abortSignal: AbortSignal.timeout(this.options.requestTimeoutMs) });
     } catch (error) {
-      throw toSessionStoreError(error, `${operation} on ${this.options.table}`);
+      this.#metrics.request(operation);
+      const failure = toSessionStoreError(error, `${operation} on ${this.options.table}`);
+      if (!isConditionFailure(failure)) {
+        this.#metrics.error(failure.code);
+        this.#report(failure);
+      }
+      throw failure;
     }
+    this.#metrics.request(operation, output);
+    return output;
   }
 }
 

@@ -52,6 +52,12 @@ describe('options', () => {
     requestTimeoutMs: 10_000,
     touchAfterMs: 0,
     trackedSessions: 10_000,
+    hashSessionIds: false,
+    returnConsumedCapacity: false,
+    readUnhashedIds: false,
+    optimisticLocking: false,
+    versionAttribute: 'version',
+    versionField: '$version',
   };
 
   it('applies every default to missing or empty options', () => {

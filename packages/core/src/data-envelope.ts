@@ -1,0 +1,123 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { SessionStoreError } from './errors';
+
+/** Transparent compression of the stored session above a size. */
+export interface CompressionOptions {
+  /** `gzip` (the default) or `brotli`. */
+  algorithm?: 'gzip' | 'brotli';
+  /** Sessions whose JSON is at least this many bytes are compressed. Default 1024. */
+  thresholdBytes?: number;
+}
+
+/** One data key: an id stored with each item, and 32 bytes (or their base64). */
+export interface EncryptionKey {
+  id: string;
+  key: string | Uint8Array;
+}
+
+/** Client-side AES-256-GCM encryption of the session data. */
+export interface EncryptionOptions {
+  /** The first key encrypts; every key decrypts (rotation). */
+  keys: EncryptionKey[];
+}
+
+const MAGIC = Buffer.from('DSE1');
+const GZIP = 1;
+const BROTLI = 2;
+const ENCRYPTED = 4;
+
+/**
+ * Seals session JSON for storage: compressed above a threshold and/or encrypted, as a binary
+ * (`B`) attribute with a small header; left as the plain JSON string (`S`) when neither
+ * applies, so items stay readable by versions without this feature. The item key is the
+ * authenticated data of the encryption: a sealed session cannot be moved to another id.
+ */
+export class DataEnvelope {
+  readonly #compression: Required<CompressionOptions> | undefined;
+  readonly #keys: { id: Buffer; key: Buffer }[];
+
+  constructor(
+    compression: CompressionOptions | undefined,
+    encryption: EncryptionOptions | undefined,
+  ) {
+    this.#compression = compression && {
+      algorithm: compression.algorithm ?? 'gzip',
+      thresholdBytes: compression.thresholdBytes ?? 1024,
+    };
+    this.#keys = (encryption?.keys ?? []).map(({ id, key }) => ({
+      id: Buffer.from(id, 'utf8'),
+      key: typeof key === 'string' ? Buffer.from(key, 'base64') : Buffer.from(key),
+    }));
+  }
+
+  /** Seals `json`, the serialized session stored under `itemKey`. */
+  seal(json: string, itemKey: string): AttributeValue {
+    let payload = Buffer.from(json, 'utf8');
+    let flags = 0;
+    const compression = this.#compression;
+    if (compression && payload.length >= compression.thresholdBytes) {
+      payload =
+        compression.algorithm === 'brotli' ? brotliCompressSync(payload) : gzipSync(payload);
+      flags |= compression.algorithm === 'brotli' ? BROTLI : GZIP;
+    }
+    const key = this.#keys[0];
+    if (!key)
+      return flags === 0
+        ? { S: json }
+        : { B: Buffer.concat([MAGIC, Buffer.from([flags]), payload]) };
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key.key, iv);
+    cipher.setAAD(Buffer.from(itemKey, 'utf8'));
+    const sealed = Buffer.concat([cipher.update(payload), cipher.final()]);
+    const header = Buffer.from([flags | ENCRYPTED, key.id.length]);
+    return { B: Buffer.concat([MAGIC, header, key.id, iv, cipher.getAuthTag(), sealed]) };
+  }
+
+  /** The JSON sealed in `value`; throws when it cannot be opened (unknown key, tampering). */
+  open(value: Uint8Array, itemKey: string): string {
+    const bytes = Buffer.from(value);
+    if (bytes.length < 5 || !bytes.subarray(0, 4).equals(MAGIC)) {
+      throw new TypeError('the binary data attribute is not a sealed session');
+    }
+    const flags = bytes[4] as number;
+    let payload = bytes.subarray(5);
+    if (flags & ENCRYPTED) {
+      const idLength = payload[0] as number;
+      const id = payload.subarray(1, 1 + idLength);
+      const key = this.#keys.find((candidate) => candidate.id.equals(id));
+      if (!key) throw new TypeError(`no encryption key with id "${id.toString('utf8')}"`);
+      const iv = payload.subarray(1 + idLength, 13 + idLength);
+      const tag = payload.subarray(13 + idLength, 29 + idLength);
+      const decipher = createDecipheriv('aes-256-gcm', key.key, iv);
+      decipher.setAAD(Buffer.from(itemKey, 'utf8'));
+      decipher.setAuthTag(tag);
+      payload = Buffer.concat([decipher.update(payload.subarray(29 + idLength)), decipher.final()]);
+    }
+    if (flags & BROTLI) payload = brotliDecompressSync(payload);
+    else if (flags & GZIP) payload = gunzipSync(payload);
+    return payload.toString('utf8');
+  }
+}
+
+/** Checks encryption keys once, at construction: each must be 32 bytes with a short unique id. */
+export function validateEncryptionKeys(keys: readonly EncryptionKey[]): string | undefined {
+  if (keys.length === 0) return 'needs at least one key';
+  const ids = new Set<string>();
+  for (const { id, key } of keys) {
+    if (id.length === 0 || Buffer.byteLength(id) > 255)
+      return 'every key needs an id of 1 to 255 bytes';
+    if (ids.has(id)) return `the key id "${id}" is used twice`;
+    ids.add(id);
+    const bytes = typeof key === 'string' ? Buffer.from(key, 'base64') : key;
+    if (bytes.length !== 32)
+      return `the key "${id}" must be 32 bytes (AES-256), not ${bytes.length}`;
+  }
+  return undefined;
+}
+
+/** Turns an envelope failure into the error the repository reports for a corrupt item. */
+export function envelopeError(error: unknown): SessionStoreError {
+  return new SessionStoreError('CORRUPT_SESSION', (error as Error).message, { cause: error });
+}
