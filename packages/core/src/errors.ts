@@ -15,6 +15,7 @@ export type SessionStoreErrorCode =
   | 'VALIDATION'
   | 'ABORTED'
   | 'CONFLICT'
+  | 'LOCK_TIMEOUT'
   | 'UNSUPPORTED'
   | 'DYNAMODB_ERROR';
 

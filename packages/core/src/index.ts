@@ -36,6 +36,7 @@ export {
 } from './serializers';
 export { isSessionData, type SessionData } from './session-data';
 export { hashSessionId, MAX_KEY_BYTES, sessionIdProblem } from './session-key';
+export type { PessimisticLockingOptions } from './session-lock';
 export type { ReapOptions, ReapProgress, ReapResult } from './session-reaper';
 export {
   type RefreshOutcome,

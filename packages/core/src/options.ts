@@ -9,6 +9,7 @@ import { SessionStoreError } from './errors';
 import { ONE_DAY_MS, type SessionDataExpiry } from './expiry';
 import type { IndexAttribute } from './index-attributes';
 import type { SerializerName, SessionSerializer } from './serializers';
+import type { PessimisticLockingOptions } from './session-lock';
 
 const attributeName = z.string().min(1, 'must be a non-empty attribute name').max(255);
 
@@ -99,6 +100,14 @@ export const sessionRepositoryOptionsSchema = z
     returnConsumedCapacity: z.boolean().default(false),
     readUnhashedIds: z.boolean().default(false),
     optimisticLocking: z.boolean().default(false),
+    pessimisticLocking: z
+      .strictObject({
+        leaseMs: z.number().int().positive().optional(),
+        waitMs: z.number().int().nonnegative().optional(),
+        ownerAttribute: attributeName.optional(),
+        expiresAttribute: attributeName.optional(),
+      })
+      .optional(),
     versionAttribute: attributeName.default('version'),
     versionField: z.string().min(1).default('$version'),
     trackedSessions: z.number().int().nonnegative().default(10_000),
@@ -121,6 +130,13 @@ export const sessionRepositoryOptionsSchema = z
     const keyProblem = options.encryption && validateEncryptionKeys(options.encryption.keys);
     if (keyProblem) {
       context.addIssue({ code: 'custom', path: ['encryption', 'keys'], message: keyProblem });
+    }
+    if (options.optimisticLocking && options.pessimisticLocking) {
+      context.addIssue({
+        code: 'custom',
+        path: ['pessimisticLocking'],
+        message: 'cannot be combined with optimisticLocking: choose one',
+      });
     }
     if (options.readUnhashedIds && !options.hashSessionIds) {
       context.addIssue({
@@ -214,6 +230,12 @@ export interface SessionRepositoryOptions {
    * code `CONFLICT` instead of overwriting a newer session. Default false.
    */
   optimisticLocking?: boolean;
+  /**
+   * Pessimistic locking: `get` locks the session (a lease, so a crashed process never holds it
+   * for good) and waits, bounded, while another request holds it; `set`, `touch`, `refresh`,
+   * `destroy` and `release` end the lock. Default off.
+   */
+  pessimisticLocking?: PessimisticLockingOptions;
   /** Item attribute holding the version. Default `"version"`. */
   versionAttribute?: string;
   /** Session data field carrying the version read. Default `"$version"`. */

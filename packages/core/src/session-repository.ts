@@ -37,6 +37,7 @@ import {
   listSessionItems,
   sessionIdsByAttribute,
 } from './session-listing';
+import { SessionLocks } from './session-lock';
 import { type ReapOptions, type ReapResult, reapExpiredSessions } from './session-reaper';
 import {
   type CreateTableOptions,
@@ -83,6 +84,8 @@ export class SessionRepository<Data extends SessionData = SessionData> {
   readonly #context: TableContext;
   readonly #envelope: DataEnvelope | undefined;
   readonly #metrics = new StoreMetrics();
+  readonly #locks: SessionLocks | undefined;
+  readonly #lockTokens = new Map<string, string>();
   readonly #capacity: { ReturnConsumedCapacity?: 'TOTAL' };
 
   constructor(options?: SessionRepositoryOptions) {
@@ -108,6 +111,10 @@ export class SessionRepository<Data extends SessionData = SessionData> {
       options: this.options,
       call: (operation, send) => this.#call(operation, send),
     };
+    const { pessimisticLocking } = this.options;
+    this.#locks = pessimisticLocking
+      ? new SessionLocks(this.#context, pessimisticLocking)
+      : undefined;
   }
 
   /** The session `id`, or `null` when it is missing, expired, unreadable or `id` is malformed. */
@@ -119,7 +126,14 @@ export class SessionRepository<Data extends SessionData = SessionData> {
       Key: this.#key(id),
       ConsistentRead: this.options.consistentRead,
     });
-    let output = await this.#call('GetItem', (options) => this.client.send(command, options));
+    let output: { Item?: SessionItem };
+    if (this.#locks) {
+      const { item, token } = await this.#locks.acquire(this.#key(id));
+      if (token) this.#lockTokens.set(id, token);
+      output = { Item: item };
+    } else {
+      output = await this.#call('GetItem', (options) => this.client.send(command, options));
+    }
     if (!output.Item && this.options.readUnhashedIds) {
       const legacy = new GetItemCommand({ ...command.input, Key: this.#legacyKey(id) });
       output = await this.#call('GetItem', (options) => this.client.send(legacy, options));
@@ -143,17 +157,23 @@ export class SessionRepository<Data extends SessionData = SessionData> {
       TableName: this.options.table,
       Item: item,
       ...this.#versionCondition(data),
+      ...this.#lockCondition(id),
     });
     try {
       await this.#call('PutItem', (options) => this.client.send(command, options));
     } catch (error) {
-      if (!this.options.optimisticLocking || !isConditionFailure(error)) throw error;
+      const guarded = this.options.optimisticLocking || this.#locks;
+      if (!guarded || !isConditionFailure(error)) throw error;
       this.#recent.forget(id);
       throw new SessionStoreError(
         'CONFLICT',
-        `session ${id} changed or was destroyed since it was read; the write was not applied`,
+        this.#locks
+          ? `session ${id} is locked by another request; the write was not applied`
+          : `session ${id} changed or was destroyed since it was read; the write was not applied`,
         { cause: (error as SessionStoreError).cause },
       );
+    } finally {
+      this.#lockTokens.delete(id);
     }
     if (this.options.optimisticLocking) {
       (data as SessionData)[this.options.versionField] = Number(
@@ -193,6 +213,7 @@ export class SessionRepository<Data extends SessionData = SessionData> {
       recent !== undefined &&
       (ttlSeconds - recent.ttlSeconds) * 1000 <= this.options.touchAfterMs
     ) {
+      await this.release(id);
       return 'skipped';
     }
     return (await this.touch(id, ttlSeconds * 1000)) ? 'refreshed' : 'missing';
@@ -212,23 +233,26 @@ export class SessionRepository<Data extends SessionData = SessionData> {
 
   async #touchKey(id: string, key: SessionItem, expiry?: SessionExpiry | null): Promise<boolean> {
     const now = Date.now();
+    const holder = this.#locks?.holderCondition(this.#lockTokens.get(id));
     const expiresAt = this.#expiryMs(expiry, now);
     const command = new UpdateItemCommand({
       ...this.#capacity,
       TableName: this.options.table,
       Key: key,
-      UpdateExpression: 'SET #expires = :expires',
-      ConditionExpression:
-        'attribute_exists(#key) AND (attribute_not_exists(#expires) OR #expires > :cutoff)',
+      UpdateExpression: `SET #expires = :expires${holder ? ' REMOVE #owner, #lease' : ''}`,
+      ConditionExpression: `attribute_exists(#key) AND (attribute_not_exists(#expires) OR #expires > :cutoff)${holder ? ` AND ${holder.expression}` : ''}`,
       ExpressionAttributeNames: {
         '#key': this.options.hashKey,
         '#expires': this.options.expiresAttribute,
+        ...holder?.names,
       },
       ExpressionAttributeValues: {
         ':expires': { N: String(toTtlSeconds(expiresAt)) },
         ':cutoff': { N: String(now / 1000 + 1) },
+        ...holder?.values,
       },
     });
+    this.#lockTokens.delete(id);
     try {
       await this.#call('UpdateItem', (options) => this.client.send(command, options));
     } catch (error) {
@@ -250,6 +274,7 @@ export class SessionRepository<Data extends SessionData = SessionData> {
     if (sessionIdProblem(this.options.prefix, id) !== undefined) return;
     const recent = this.#recent.recall(id);
     if (recent) this.#recent.remember(id, { ...recent, ttlSeconds: 0 });
+    this.#lockTokens.delete(id);
     await this.#deleteKey(this.#key(id));
     if (this.options.readUnhashedIds) await this.#deleteKey(this.#legacyKey(id));
   }
@@ -468,6 +493,17 @@ export class SessionRepository<Data extends SessionData = SessionData> {
     return fromSessionKey(this.options.prefix, key);
   }
 
+  /**
+   * With `pessimisticLocking`: releases the lock a `get` of session `id` took, when the request
+   * ends without writing the session (a write releases it by itself). Otherwise does nothing.
+   */
+  async release(id: string): Promise<void> {
+    const token = this.#lockTokens.get(id);
+    if (!this.#locks || token === undefined) return;
+    this.#lockTokens.delete(id);
+    await this.#locks.release(this.#key(id), token);
+  }
+
   /** Counters of the requests sent, errors by code and capacity consumed, since construction. */
   metrics(): StoreMetricsSnapshot {
     return this.#metrics.snapshot();
@@ -520,6 +556,21 @@ export class SessionRepository<Data extends SessionData = SessionData> {
       );
     }
     return this.#envelope.seal(json, itemKey);
+  }
+
+  #lockCondition(
+    id: string,
+  ): Pick<
+    PutItemCommandInput,
+    'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+  > {
+    if (!this.#locks) return {};
+    const holder = this.#locks.holderCondition(this.#lockTokens.get(id));
+    return {
+      ConditionExpression: holder.expression,
+      ExpressionAttributeNames: holder.names,
+      ExpressionAttributeValues: holder.values,
+    };
   }
 
   #versionCondition(

@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import { type AttributeValue, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { isSessionStoreError, SessionStoreError } from './errors';
+import type { TableContext } from './table-context';
+
+/** Opt-in pessimistic locking: one request at a time per session. */
+export interface PessimisticLockingOptions {
+  /** How long a lock holds without being released (a crashed holder frees it then). Default 10 000 ms. */
+  leaseMs?: number;
+  /** How long a read waits for another request's lock before failing with `LOCK_TIMEOUT`. Default 5 000 ms. */
+  waitMs?: number;
+  /** Item attribute holding the holder's token. Default `"lockOwner"`. */
+  ownerAttribute?: string;
+  /** Item attribute holding the lease's end, epoch ms. Default `"lockExpires"`. */
+  expiresAttribute?: string;
+}
+
+type Item = Record<string, AttributeValue>;
+
+/** A condition that only the lock's holder (or anyone once the lease ran out) satisfies. */
+export interface HolderCondition {
+  expression: string;
+  names: Record<string, string>;
+  values: Record<string, AttributeValue>;
+}
+
+/**
+ * Leases on session items: `acquire` locks and reads an item in one conditional UpdateItem,
+ * waiting (bounded) while another holder's lease runs; writes by the holder carry
+ * {@link holderCondition} and release the lease.
+ */
+export class SessionLocks {
+  readonly #context: TableContext;
+  readonly #leaseMs: number;
+  readonly #waitMs: number;
+  readonly owner: string;
+  readonly expires: string;
+
+  constructor(context: TableContext, options: PessimisticLockingOptions) {
+    this.#context = context;
+    this.#leaseMs = options.leaseMs ?? 10_000;
+    this.#waitMs = options.waitMs ?? 5_000;
+    this.owner = options.ownerAttribute ?? 'lockOwner';
+    this.expires = options.expiresAttribute ?? 'lockExpires';
+  }
+
+  /**
+   * Locks the item under `key` and returns it with the lock's token, or `{}` when there is no
+   * item (nothing to lock: the session is new). Rejects with `LOCK_TIMEOUT` after `waitMs`.
+   */
+  async acquire(key: Item): Promise<{ item?: Item; token?: string }> {
+    const { table, hashKey } = this.#context.options;
+    const token = randomUUID();
+    const deadline = Date.now() + this.#waitMs;
+    for (let attempt = 0; ; attempt++) {
+      const now = Date.now();
+      const command = new UpdateItemCommand({
+        TableName: table,
+        Key: key,
+        UpdateExpression: 'SET #owner = :token, #lease = :lease',
+        ConditionExpression:
+          'attribute_exists(#key) AND (attribute_not_exists(#owner) OR #lease < :now)',
+        ExpressionAttributeNames: { '#key': hashKey, '#owner': this.owner, '#lease': this.expires },
+        ExpressionAttributeValues: {
+          ':token': { S: token },
+          ':lease': { N: String(now + this.#leaseMs) },
+          ':now': { N: String(now) },
+        },
+        ReturnValues: 'ALL_NEW',
+      });
+      try {
+        const output = await this.#context.call('UpdateItem', (send) =>
+          this.#context.client.send(command, send),
+        );
+        return { item: output.Attributes, token };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+      if (!(await this.#exists(key))) return {};
+      if (Date.now() >= deadline) {
+        throw new SessionStoreError(
+          'LOCK_TIMEOUT',
+          `session ${key[hashKey]?.S} stayed locked by another request for ${this.#waitMs} ms`,
+        );
+      }
+      const delay = Math.min(500, 25 * 2 ** attempt);
+      await new Promise((resolve) => setTimeout(resolve, delay / 2 + Math.random() * (delay / 2)));
+    }
+  }
+
+  /** Releases the lease `token` holds on `key`, if it still does. */
+  async release(key: Item, token: string): Promise<void> {
+    const command = new UpdateItemCommand({
+      TableName: this.#context.options.table,
+      Key: key,
+      UpdateExpression: 'REMOVE #owner, #lease',
+      ConditionExpression: '#owner = :token',
+      ExpressionAttributeNames: { '#owner': this.owner, '#lease': this.expires },
+      ExpressionAttributeValues: { ':token': { S: token } },
+    });
+    try {
+      await this.#context.call('UpdateItem', (send) => this.#context.client.send(command, send));
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /** The condition a write must carry: no lease, an expired lease, or the lease of `token`. */
+  holderCondition(token: string | undefined): HolderCondition {
+    return {
+      expression: `(attribute_not_exists(#owner) OR #lease < :leaseNow${token ? ' OR #owner = :token' : ''})`,
+      names: { '#owner': this.owner, '#lease': this.expires },
+      values: {
+        ':leaseNow': { N: String(Date.now()) },
+        ...(token && { ':token': { S: token } }),
+      },
+    };
+  }
+
+  async #exists(key: Item): Promise<boolean> {
+    const command = new GetItemCommand({
+      TableName: this.#context.options.table,
+      Key: key,
+      ConsistentRead: true,
+      ProjectionExpression: '#key',
+      ExpressionAttributeNames: { '#key': this.#context.options.hashKey },
+    });
+    const output = await this.#context.call('GetItem', (send) =>
+      this.#context.client.send(command, send),
+    );
+    return output.Item !== undefined;
+  }
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return (
+    isSessionStoreError(error) &&
+    (error.cause as Error | undefined)?.name === 'ConditionalCheckFailedException'
+  );
+}

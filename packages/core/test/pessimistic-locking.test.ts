@@ -1,0 +1,131 @@
+import {
+  createTestTable,
+  dropTable,
+  localClient,
+  testServers,
+} from '@dynamodb-session/test-support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SessionRepository } from '../src/index';
+
+const inOneHour = () => Date.now() + 3_600_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+let counter = 0;
+const newId = () => `lock-${Date.now()}-${counter++}`;
+
+for (const server of testServers()) {
+  describe(`pessimistic locking on ${server.name}`, () => {
+    const client = localClient(server.endpoint);
+    let table = '';
+    const repository = (options: { leaseMs?: number; waitMs?: number } = {}) =>
+      new SessionRepository({
+        client,
+        table,
+        pessimisticLocking: { leaseMs: 5_000, waitMs: 5_000, ...options },
+      });
+    beforeAll(async () => {
+      table = await createTestTable(client);
+    });
+    afterAll(async () => {
+      await dropTable(client, table);
+      client.destroy();
+    });
+
+    it('makes a second reader wait until the first writes, then serves what it wrote', async () => {
+      const id = newId();
+      const first = repository();
+      const second = repository();
+      await first.set(id, { n: 0 }, inOneHour());
+      expect(await first.get(id)).toEqual({ n: 0 });
+      let secondRead: unknown;
+      const waiting = second.get(id).then((data) => {
+        secondRead = data;
+      });
+      await sleep(300);
+      expect(secondRead).toBeUndefined();
+      await first.set(id, { n: 1 }, inOneHour());
+      await waiting;
+      expect(secondRead).toEqual({ n: 1 });
+      await second.release(id);
+    });
+
+    it('loses no update when concurrent requests each read, increment and write', async () => {
+      const id = newId();
+      await repository().set(id, { n: 0 }, inOneHour());
+      await Promise.all(
+        Array.from({ length: 5 }, async () => {
+          const request = repository();
+          const data = (await request.get(id)) as { n: number };
+          await sleep(20);
+          await request.set(id, { n: data.n + 1 }, inOneHour());
+        }),
+      );
+      expect(await repository().get(id)).toEqual({ n: 5 });
+    });
+
+    it('frees the lock of a crashed holder when its lease runs out', async () => {
+      const id = newId();
+      await repository().set(id, { n: 1 }, inOneHour());
+      await repository({ leaseMs: 400 }).get(id);
+      const started = Date.now();
+      expect(await repository().get(id)).toEqual({ n: 1 });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    });
+
+    it('bounds the wait with LOCK_TIMEOUT', async () => {
+      const id = newId();
+      await repository().set(id, { n: 1 }, inOneHour());
+      const holder = repository();
+      await holder.get(id);
+      const started = Date.now();
+      await expect(repository({ waitMs: 200 }).get(id)).rejects.toMatchObject({
+        code: 'LOCK_TIMEOUT',
+      });
+      expect(Date.now() - started).toBeLessThan(2_000);
+      await holder.release(id);
+      expect(await repository({ waitMs: 200 }).get(id)).toEqual({ n: 1 });
+    });
+
+    it('releases on touch, on an unchanged save and explicitly', async () => {
+      const id = newId();
+      const holder = repository();
+      await holder.set(id, { n: 1 }, inOneHour());
+      await holder.get(id);
+      expect(await holder.touch(id, inOneHour())).toBe(true);
+      const reader = repository({ waitMs: 100 });
+      expect(await reader.get(id)).toEqual({ n: 1 });
+      await reader.release(id);
+      const saver = repository();
+      const data = await saver.get(id);
+      expect(await saver.save(id, data as { n: number }, inOneHour())).not.toBe('written');
+      const last = repository({ waitMs: 100 });
+      expect(await last.get(id)).toEqual({ n: 1 });
+      await last.destroy(id);
+      expect(await repository({ waitMs: 100 }).get(id)).toBeNull();
+    });
+
+    it('refuses a write while another request holds the lock', async () => {
+      const id = newId();
+      await repository().set(id, { n: 1 }, inOneHour());
+      const holder = repository();
+      await holder.get(id);
+      await expect(repository().set(id, { n: 99 }, inOneHour())).rejects.toMatchObject({
+        code: 'CONFLICT',
+      });
+      await holder.set(id, { n: 2 }, inOneHour());
+      expect(await repository().get(id)).toEqual({ n: 2 });
+    });
+  });
+}
+
+describe('pessimistic locking options', () => {
+  it('cannot be combined with optimistic locking', () => {
+    expect(
+      () =>
+        new SessionRepository({
+          region: 'us-east-1',
+          optimisticLocking: true,
+          pessimisticLocking: {},
+        }),
+    ).toThrow(/option "pessimisticLocking": cannot be combined with optimisticLocking/);
+  });
+});
