@@ -171,7 +171,10 @@ export interface SessionRepositoryOptions {
    * environment and credentials chain (plus `region` / `endpoint`), and `close()` destroys it.
    */
   client?: DynamoDBClient;
-  /** Configuration of the client the repository builds (credentials, retries...). Not allowed with `client`. */
+  /**
+   * Configuration of the client the repository builds (credentials, retries...), on top of
+   * the repository's own tuning (`cacheMiddleware: true`). Not allowed with `client`.
+   */
   clientConfig?: DynamoDBClientConfig;
   /** Region for the client the repository builds. Not allowed with `client`. */
   region?: string;

@@ -9,12 +9,17 @@ const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 /**
  * Why `id` cannot name a session under `prefix`, or `undefined` when it can. An id must be a
  * non-empty string without control characters whose key (`prefix + id`) fits DynamoDB's
- * partition key limit.
+ * partition key limit. When the prefix ends with a separator (`sess:`), the id must not contain
+ * it, so that no id can reach the sessions of a longer prefix on the same table (`sess:admin:`).
  */
 export function sessionIdProblem(prefix: string, id: unknown): string | undefined {
   if (typeof id !== 'string') return `a session id must be a string, not ${typeof id}`;
   if (id.length === 0) return 'a session id must not be empty';
   if (CONTROL_CHARACTERS.test(id)) return 'a session id must not contain control characters';
+  const separator = prefix.at(-1);
+  if (separator !== undefined && /[^A-Za-z0-9]/.test(separator) && id.includes(separator)) {
+    return `a session id must not contain "${separator}", the end of the prefix: it could reach another prefix's sessions`;
+  }
   if (Buffer.byteLength(prefix + id, 'utf8') > MAX_KEY_BYTES) {
     return `a session key (prefix + id) must not exceed ${MAX_KEY_BYTES} bytes`;
   }

@@ -174,7 +174,12 @@ export async function* sessionIdsByAttribute(
         '#expires': expiresAttribute,
       },
       ExpressionAttributeValues: {
-        ':value': attribute.type === 'N' ? { N: String(value) } : { S: String(value) },
+        ':value':
+          attribute.type === 'N'
+            ? { N: String(value) }
+            : attribute.type === 'B'
+              ? { B: Buffer.from(String(value), 'base64') }
+              : { S: String(value) },
         ':prefix': { S: prefix },
         ':now': { N: String(Date.now() / 1000) },
       },

@@ -83,7 +83,7 @@ export class SessionLocks {
           `session ${key[hashKey]?.S} stayed locked by another request for ${this.#waitMs} ms`,
         );
       }
-      const delay = Math.min(500, 25 * 2 ** attempt);
+      const delay = Math.min(200, 20 * 2 ** attempt);
       await new Promise((resolve) => setTimeout(resolve, delay / 2 + Math.random() * (delay / 2)));
     }
   }

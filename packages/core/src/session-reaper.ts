@@ -71,7 +71,7 @@ export async function reapExpiredSessions(
   };
   const schedule = async (keys: AttributeValue[]) => {
     while (inFlight.size >= concurrency) await Promise.race(inFlight);
-    if (failure !== undefined) return;
+    if (failure !== undefined || options.signal?.aborted) return;
     const task: Promise<void> = send(keys)
       .catch((error: unknown) => {
         failure ??= error;

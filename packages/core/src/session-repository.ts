@@ -95,6 +95,7 @@ export class SessionRepository<Data extends SessionData = SessionData> {
     this.client =
       client ??
       new DynamoDBClient({
+        cacheMiddleware: true,
         ...clientConfig,
         ...(region && { region }),
         ...(endpoint && { endpoint }),

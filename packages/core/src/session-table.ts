@@ -7,7 +7,6 @@ import {
   type DynamoDBClient,
   type Tag,
   UpdateTimeToLiveCommand,
-  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { SessionStoreError, toSessionStoreError } from './errors';
 import type { IndexAttribute } from './index-attributes';
@@ -58,7 +57,12 @@ export interface SessionTableDescription {
   billingMode: string;
   /** TTL status and attribute. */
   timeToLive: { status: TimeToLiveState; attribute: string | undefined };
-  /** Problems found against the configuration: a wrong key, TTL off or on another attribute. */
+  /** Names of the table's global secondary indexes. */
+  indexes: string[];
+  /**
+   * Problems found against the configuration: a wrong key, TTL off or on another attribute, a
+   * global secondary index that an index attribute names but the table lacks.
+   */
   warnings: string[];
 }
 
@@ -168,8 +172,17 @@ export async function describeSessionTable(
   } else if (timeToLive.attribute !== expiresAttribute) {
     warnings.push(`TTL is on ${timeToLive.attribute}, not on ${expiresAttribute}`);
   }
+  const indexes = (description.GlobalSecondaryIndexes ?? []).flatMap((index) =>
+    index.IndexName ? [index.IndexName] : [],
+  );
+  for (const attribute of config.indexAttributes ?? []) {
+    if (attribute.index && !indexes.includes(attribute.index)) {
+      warnings.push(`the index ${attribute.index} (for ${attribute.name}) does not exist`);
+    }
+  }
   return {
     status: description.TableStatus ?? 'UNKNOWN',
+    indexes,
     partitionKey: hash ? { name: hash, type: hashType ?? 'UNKNOWN' } : undefined,
     sortKey: range,
     billingMode: description.BillingModeSummary?.BillingMode ?? 'PROVISIONED',
@@ -179,13 +192,27 @@ export async function describeSessionTable(
 }
 
 async function waitUntilActive(config: SessionTableConfig, maxWaitSeconds: number): Promise<void> {
-  try {
-    await waitUntilTableExists(
-      { client: config.client, maxWaitTime: maxWaitSeconds, minDelay: 1, maxDelay: 5 },
-      { TableName: config.table },
-    );
-  } catch (error) {
-    throw toSessionStoreError(error, `waiting for table ${config.table} to become ACTIVE`);
+  const deadline = Date.now() + maxWaitSeconds * 1000;
+  for (let delay = 25; ; delay = Math.min(delay * 2, 2_000)) {
+    let status: string | undefined;
+    try {
+      const output = await config.client.send(
+        new DescribeTableCommand({ TableName: config.table }),
+      );
+      status = output.Table?.TableStatus;
+    } catch (error) {
+      if ((error as Error).name !== 'ResourceNotFoundException') {
+        throw toSessionStoreError(error, `waiting for table ${config.table} to become ACTIVE`);
+      }
+    }
+    if (status === 'ACTIVE') return;
+    if (Date.now() > deadline) {
+      throw new SessionStoreError(
+        'TIMEOUT',
+        `table ${config.table} did not become ACTIVE within ${maxWaitSeconds} s (status ${status ?? 'missing'})`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
   }
 }
 

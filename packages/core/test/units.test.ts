@@ -501,4 +501,11 @@ describe('sessionIdProblem', () => {
     expect(sessionIdProblem('sess:', 'é'.repeat(1022))).toMatch(/must not exceed 2048 bytes/);
     expect(sessionIdProblem('', 'é'.repeat(1024))).toBeUndefined();
   });
+
+  it("rejects ids that contain the prefix's separator, so none reaches a longer prefix", () => {
+    expect(sessionIdProblem('sess:', 'admin:abc')).toMatch(/must not contain ":"/);
+    expect(sessionIdProblem('app#', 'x#y')).toMatch(/must not contain "#"/);
+    expect(sessionIdProblem('sess', 'a:b')).toBeUndefined();
+    expect(sessionIdProblem('', 'a:b')).toBeUndefined();
+  });
 });

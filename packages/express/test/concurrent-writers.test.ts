@@ -72,7 +72,7 @@ for (const server of testServers()) {
       expect(responses.map((response) => response.status)).toEqual(Array(6).fill(200));
       const last = (await (await browser('/count')).json()) as { views: number };
       expect(last.views).toBe(8);
-    });
+    }, 30_000);
 
     it('with optimisticLocking, a save based on a stale read fails with CONFLICT instead of overwriting', async () => {
       const errors: string[] = [];
