@@ -35,7 +35,8 @@ export interface ReapResult extends ReapProgress {
 
 /**
  * Deletes the expired sessions of the context's prefix: a parallel Scan (key and expiry only)
- * feeding batches of 25 conditional deletes, at most `concurrency` in flight. A session renewed
+ * feeding full batches of 25 conditional deletes (keys carried across scan pages, so n expired
+ * sessions take ⌈n / 25⌉ batches), at most `concurrency` in flight. A session renewed
  * between the scan and its delete is kept. On abort it stops scanning, waits for the batches
  * already sent, and resolves with `interrupted: true`.
  */
@@ -81,6 +82,7 @@ export async function reapExpiredSessions(
   };
 
   let interrupted = false;
+  const pending: AttributeValue[] = [];
   try {
     const pages = scanSessions(context, {
       filter: 'expired',
@@ -97,12 +99,14 @@ export async function reapExpiredSessions(
       });
       progress.found += keys.length;
       report();
-      for (let start = 0; start < keys.length && !options.signal?.aborted; start += BATCH_SIZE) {
-        await schedule(keys.slice(start, start + BATCH_SIZE));
+      pending.push(...keys);
+      while (pending.length >= BATCH_SIZE && !options.signal?.aborted) {
+        await schedule(pending.splice(0, BATCH_SIZE));
       }
       if (options.signal?.aborted) interrupted = true;
       if (failure !== undefined || interrupted) break;
     }
+    if (!interrupted && failure === undefined && pending.length > 0) await schedule(pending);
   } catch (error) {
     if ((error as { code?: string }).code !== 'ABORTED') failure ??= error;
     else interrupted = true;

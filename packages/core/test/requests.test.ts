@@ -131,7 +131,7 @@ describe('the requests a repository sends', () => {
     });
   });
 
-  it('reaps with segmented, projected, prefix-filtered Scans and batched conditional deletes', async () => {
+  it('reaps with segmented, projected, prefix-filtered Scans and full batches of conditional deletes', async () => {
     dynamo
       .on(ScanCommand, { Segment: 0 })
       .resolvesOnce({
@@ -150,7 +150,7 @@ describe('the requests a repository sends', () => {
       deleted: 2,
       kept: 0,
       scanRequests: 3,
-      deleteRequests: 2,
+      deleteRequests: 1,
       interrupted: false,
     });
     expect(dynamo).toHaveReceivedCommandWith(ScanCommand, {
@@ -170,13 +170,13 @@ describe('the requests a repository sends', () => {
       Segment: 0,
       ExclusiveStartKey: { id: { S: 'sess:a' } },
     });
-    expect(dynamo).toHaveReceivedCommandWith(BatchExecuteStatementCommand, {
-      Statements: [
-        {
-          Statement: 'DELETE FROM "sessions" WHERE "id" = ? AND "expires" <= ?',
-          Parameters: [{ S: 'sess:b' }, { N: String(Math.floor(NOW / 1000)) }],
-        },
-      ],
+    const statement = 'DELETE FROM "sessions" WHERE "id" = ? AND "expires" <= ?';
+    const cutoff = { N: String(Math.floor(NOW / 1000)) };
+    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(BatchExecuteStatementCommand, {
+      Statements: expect.arrayContaining([
+        { Statement: statement, Parameters: [{ S: 'sess:a' }, cutoff] },
+        { Statement: statement, Parameters: [{ S: 'sess:b' }, cutoff] },
+      ]),
     });
   });
 
