@@ -16,8 +16,8 @@ export function sessionIdProblem(prefix: string, id: unknown): string | undefine
   if (typeof id !== 'string') return `a session id must be a string, not ${typeof id}`;
   if (id.length === 0) return 'a session id must not be empty';
   if (CONTROL_CHARACTERS.test(id)) return 'a session id must not contain control characters';
-  const separator = prefix.at(-1);
-  if (separator !== undefined && /[^A-Za-z0-9]/.test(separator) && id.includes(separator)) {
+  const separator = prefixSeparator(prefix);
+  if (separator !== undefined && id.includes(separator)) {
     return `a session id must not contain "${separator}", the end of the prefix: it could reach another prefix's sessions`;
   }
   if (Buffer.byteLength(prefix + id, 'utf8') > MAX_KEY_BYTES) {
@@ -36,7 +36,21 @@ export function toSessionKey(prefix: string, id: string): string {
   return prefix + id;
 }
 
-/** The session id held in `key`, or `undefined` when `key` does not start with `prefix`. */
+/**
+ * The session id held in `key`, or `undefined` when `key` is not a session of `prefix`: it does
+ * not start with `prefix`, or (for a prefix ending with a separator) it belongs to a longer
+ * prefix that starts the same way (`sess:admin:x` is not a session of `sess:`).
+ */
 export function fromSessionKey(prefix: string, key: string): string | undefined {
-  return key.startsWith(prefix) ? key.slice(prefix.length) : undefined;
+  if (!key.startsWith(prefix)) return undefined;
+  const id = key.slice(prefix.length);
+  return prefixSeparator(prefix) !== undefined && id.includes(prefixSeparator(prefix) as string)
+    ? undefined
+    : id;
+}
+
+/** The separator a prefix ends with (`:` in `sess:`), if it ends with one. */
+export function prefixSeparator(prefix: string): string | undefined {
+  const last = prefix.at(-1);
+  return last !== undefined && /[^A-Za-z0-9]/.test(last) ? last : undefined;
 }

@@ -418,7 +418,15 @@ export class SessionRepository<Data extends SessionData = SessionData> {
     if (ttlSeconds !== undefined && Number.isFinite(ttlSeconds) && ttlSeconds * 1000 <= now)
       return null;
     const stored = item[dataAttribute];
-    if (!stored) return null;
+    if (!stored) {
+      this.#report(
+        new SessionStoreError(
+          'CORRUPT_SESSION',
+          `the item ${item[hashKey]?.S ?? '?'} has no data attribute "${dataAttribute}"`,
+        ),
+      );
+      return null;
+    }
     let data: SessionData;
     try {
       data =
@@ -503,6 +511,14 @@ export class SessionRepository<Data extends SessionData = SessionData> {
     if (!this.#locks || token === undefined) return;
     this.#lockTokens.delete(id);
     await this.#locks.release(this.#key(id), token);
+  }
+
+  /**
+   * Hands `error` to the `onError` listeners: for adapters that handle a problem without failing
+   * the request (a session of the wrong shape for their framework, a failed expiry refresh).
+   */
+  report(error: SessionStoreError): void {
+    this.#report(error);
   }
 
   /** Counters of the requests sent, errors by code and capacity consumed, since construction. */
@@ -643,7 +659,7 @@ export class SessionRepository<Data extends SessionData = SessionData> {
   ): Promise<Output> {
     let output: Output;
     try {
-      output = await send({ abortSignal: AbortSignal.timeout(this.options.requestTimeoutMs) });
+      output = await withTimeout(send, this.options.requestTimeoutMs);
     } catch (error) {
       this.#metrics.request(operation);
       const failure = toSessionStoreError(error, `${operation} on ${this.options.table}`);
@@ -655,6 +671,32 @@ export class SessionRepository<Data extends SessionData = SessionData> {
     }
     this.#metrics.request(operation, output);
     return output;
+  }
+}
+
+/**
+ * Runs `send` with an abort signal that fires after `timeoutMs`, and also rejects then on its
+ * own: the SDK only heeds the signal inside its HTTP handler, so a call stuck earlier (a
+ * credentials provider that never answers) would otherwise outlive the bound.
+ */
+async function withTimeout<Output>(
+  send: (options: { abortSignal: AbortSignal }) => Promise<Output>,
+  timeoutMs: number,
+): Promise<Output> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new Error(`no answer within ${timeoutMs} ms`);
+      error.name = 'TimeoutError';
+      controller.abort(error);
+      reject(error);
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([send({ abortSignal: controller.signal }), expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

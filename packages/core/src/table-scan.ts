@@ -1,6 +1,7 @@
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { SessionStoreError } from './errors';
 import type { RateLimiter } from './rate-limiter';
+import { fromSessionKey, prefixSeparator } from './session-key';
 import type { TableContext } from './table-context';
 
 /** Which sessions of the prefix a scan returns. */
@@ -17,7 +18,10 @@ export interface ScanRequest {
   filter: ScanFilter;
   /** Only the key and the expiry (cheap, for deletes and ids), or whole items. */
   keysOnly: boolean;
-  /** Count only (Select COUNT): pages carry a count and no items. */
+  /**
+   * Count only (Select COUNT): pages carry a count and no items. For a prefix ending with a
+   * separator, keys are read instead, to leave out the sessions of longer prefixes.
+   */
   countOnly?: boolean;
   segments: number;
   limiter: RateLimiter;
@@ -67,6 +71,7 @@ async function* scanSegment(
   totalSegments: number,
 ): AsyncGenerator<ScanPage> {
   const { table, hashKey, expiresAttribute, prefix, consistentRead } = context.options;
+  const countOnly = request.countOnly === true && prefixSeparator(prefix) === undefined;
   let startKey: Record<string, AttributeValue> | undefined;
   do {
     throwIfAborted(request.signal);
@@ -77,7 +82,7 @@ async function* scanSegment(
       Segment: totalSegments > 1 ? segment : undefined,
       TotalSegments: totalSegments > 1 ? totalSegments : undefined,
       ConsistentRead: consistentRead,
-      ...(request.countOnly
+      ...(countOnly
         ? { Select: 'COUNT' as const }
         : request.keysOnly && { ProjectionExpression: '#key, #expires' }),
       FilterExpression:
@@ -92,7 +97,11 @@ async function* scanSegment(
       ExclusiveStartKey: startKey,
     });
     const page = await context.call('Scan', (options) => context.client.send(command, options));
-    yield { items: page.Items ?? [], count: page.Count ?? 0 };
+    const items = (page.Items ?? []).filter((item) => {
+      const key = item[hashKey]?.S;
+      return key !== undefined && fromSessionKey(prefix, key) !== undefined;
+    });
+    yield { items, count: countOnly ? (page.Count ?? 0) : items.length };
     startKey = page.LastEvaluatedKey;
   } while (startKey);
 }

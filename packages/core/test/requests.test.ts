@@ -275,6 +275,11 @@ describe('reading stored items', () => {
     ).toBeNull();
     expect(repository.parseItem({ id: { S: 'sess:a' }, expires: { N: future } })).toBeNull();
     unsubscribe();
-    expect(seen).toEqual(['CORRUPT_SESSION', 'CORRUPT_SESSION', 'CORRUPT_SESSION']);
+    expect(seen).toEqual([
+      'CORRUPT_SESSION',
+      'CORRUPT_SESSION',
+      'CORRUPT_SESSION',
+      'CORRUPT_SESSION',
+    ]);
   });
 });

@@ -5,6 +5,7 @@ import {
   type SessionData,
   SessionRepository,
   type SessionRepositoryOptions,
+  SessionStoreError,
   settle,
   toTtlSeconds,
 } from '@dynamodb-session/core';
@@ -33,12 +34,25 @@ export class DynamoDBStore<Data extends SessionData = SessionData> extends sessi
     this.repository = options.repository ?? new SessionRepository<Data>(options);
   }
 
-  /** Loads session `sid`: `null` when it is missing or expired. */
+  /**
+   * Loads session `sid`: `null` when it is missing or expired, or when the stored data is not an
+   * express-session session (no `cookie` object; reported to `onError` as CORRUPT_SESSION).
+   */
   override get(
     sid: string,
     callback?: NodeCallback<StoredSession | null>,
   ): Promise<StoredSession | null> {
-    return settle(this.repository.get(sid) as Promise<StoredSession | null>, callback);
+    const loaded = this.repository.get(sid).then((data) => {
+      if (data === null || isObject(data.cookie)) return data as unknown as StoredSession | null;
+      this.repository.report(
+        new SessionStoreError(
+          'CORRUPT_SESSION',
+          `session ${sid} has no cookie: not an express-session session`,
+        ),
+      );
+      return null;
+    });
+    return settle(loaded, callback);
   }
 
   /**
@@ -56,7 +70,10 @@ export class DynamoDBStore<Data extends SessionData = SessionData> extends sessi
   /**
    * Moves the expiry of session `sid` to its cookie's, when it would otherwise lag by more
    * than `touchAfterMs`, without rewriting the data; never recreates a session that is gone.
-   * Resolves (and calls back with) the expiry in epoch seconds, as connect-dynamodb did.
+   * Resolves (and calls back with) the expiry in epoch seconds, as connect-dynamodb did. A
+   * failed refresh loses nothing (the next request refreshes again), so it goes to the
+   * repository's `onError` listeners instead of failing a response express-session has
+   * already sent.
    */
   override touch(
     sid: string,
@@ -67,9 +84,11 @@ export class DynamoDBStore<Data extends SessionData = SessionData> extends sessi
       cookieExpiry(sess),
       this.repository.options.defaultLifetimeMs,
     );
-    const touched = this.repository
-      .refresh(sid, expiresAt)
-      .then(() => ({ expires: toTtlSeconds(expiresAt) }));
+    const expires = { expires: toTtlSeconds(expiresAt) };
+    const touched = this.repository.refresh(sid, expiresAt).then(
+      () => expires,
+      () => expires,
+    );
     return settle(touched, callback);
   }
 
@@ -115,3 +134,7 @@ export class DynamoDBStore<Data extends SessionData = SessionData> extends sessi
 }
 
 export { cookieExpiry };
+
+function isObject(value: unknown): value is object {
+  return value !== null && typeof value === 'object';
+}
