@@ -29,7 +29,10 @@ export async function* listSessionIds(
   }
 }
 
-/** The live sessions of the context's prefix as whole items, page by page. */
+/**
+ * The live sessions of the context's prefix as whole items, page by page: 2 segments of 250
+ * items by default, so a few hundred sessions are in memory at a time.
+ */
 export async function* listSessionItems(
   context: TableContext,
   options: BulkOptions = {},
@@ -37,7 +40,8 @@ export async function* listSessionItems(
   const pages = scanSessions(context, {
     filter: 'live',
     keysOnly: false,
-    segments: options.segments ?? 4,
+    segments: options.segments ?? 2,
+    pageSize: options.pageSize ?? 250,
     limiter: new RateLimiter(options.maxRequestsPerSecond),
     signal: options.signal,
   });
@@ -117,24 +121,22 @@ export async function deleteSessionKeys(
   return deleted;
 }
 
-/** Every key of the context's prefix, expired ones included (for `clear`). */
+/** Every key of the context's prefix, expired ones included (for `clear`): one scan. */
 export async function* allSessionKeys(
   context: TableContext,
   options: BulkOptions = {},
 ): AsyncGenerator<AttributeValue> {
-  for (const filter of ['live', 'expired'] as const) {
-    const pages = scanSessions(context, {
-      filter,
-      keysOnly: true,
-      segments: options.segments ?? 4,
-      limiter: new RateLimiter(options.maxRequestsPerSecond),
-      signal: options.signal,
-    });
-    for await (const page of pages) {
-      for (const item of page.items) {
-        const key = item[context.options.hashKey];
-        if (key?.S) yield key;
-      }
+  const pages = scanSessions(context, {
+    filter: 'any',
+    keysOnly: true,
+    segments: options.segments ?? 4,
+    limiter: new RateLimiter(options.maxRequestsPerSecond),
+    signal: options.signal,
+  });
+  for await (const page of pages) {
+    for (const item of page.items) {
+      const key = item[context.options.hashKey];
+      if (key?.S) yield key;
     }
   }
 }

@@ -1,11 +1,11 @@
-import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, ScanCommand, type ScanCommandInput } from '@aws-sdk/client-dynamodb';
 import { SessionStoreError } from './errors';
 import type { RateLimiter } from './rate-limiter';
 import { fromSessionKey, prefixSeparator } from './session-key';
 import type { TableContext } from './table-context';
 
 /** Which sessions of the prefix a scan returns. */
-export type ScanFilter = 'live' | 'expired';
+export type ScanFilter = 'live' | 'expired' | 'any';
 
 /** One page of a scan: the items DynamoDB returned after the filter, and how many. */
 export interface ScanPage {
@@ -24,6 +24,8 @@ export interface ScanRequest {
    */
   countOnly?: boolean;
   segments: number;
+  /** Items evaluated per Scan request (DynamoDB's `Limit`); default: up to 1 MB pages. */
+  pageSize?: number;
   limiter: RateLimiter;
   signal?: AbortSignal;
 }
@@ -84,16 +86,9 @@ async function* scanSegment(
       ConsistentRead: consistentRead,
       ...(countOnly
         ? { Select: 'COUNT' as const }
-        : request.keysOnly && { ProjectionExpression: '#key, #expires' }),
-      FilterExpression:
-        request.filter === 'expired'
-          ? 'begins_with(#key, :prefix) AND #expires <= :now'
-          : 'begins_with(#key, :prefix) AND (attribute_not_exists(#expires) OR #expires > :now)',
-      ExpressionAttributeNames: { '#key': hashKey, '#expires': expiresAttribute },
-      ExpressionAttributeValues: {
-        ':prefix': { S: prefix },
-        ':now': { N: String(request.filter === 'expired' ? Math.floor(nowSeconds) : nowSeconds) },
-      },
+        : request.keysOnly && { ProjectionExpression: '#key' }),
+      Limit: request.pageSize,
+      ...scanFilter(request.filter, hashKey, expiresAttribute, prefix, nowSeconds),
       ExclusiveStartKey: startKey,
     });
     const page = await context.call('Scan', (options) => context.client.send(command, options));
@@ -113,4 +108,34 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
       cause: signal.reason,
     });
   }
+}
+
+function scanFilter(
+  filter: ScanFilter,
+  hashKey: string,
+  expiresAttribute: string,
+  prefix: string,
+  nowSeconds: number,
+): Pick<
+  ScanCommandInput,
+  'FilterExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+> {
+  if (filter === 'any') {
+    return {
+      FilterExpression: 'begins_with(#key, :prefix)',
+      ExpressionAttributeNames: { '#key': hashKey },
+      ExpressionAttributeValues: { ':prefix': { S: prefix } },
+    };
+  }
+  return {
+    FilterExpression:
+      filter === 'expired'
+        ? 'begins_with(#key, :prefix) AND #expires <= :now'
+        : 'begins_with(#key, :prefix) AND (attribute_not_exists(#expires) OR #expires > :now)',
+    ExpressionAttributeNames: { '#key': hashKey, '#expires': expiresAttribute },
+    ExpressionAttributeValues: {
+      ':prefix': { S: prefix },
+      ':now': { N: String(filter === 'expired' ? Math.floor(nowSeconds) : nowSeconds) },
+    },
+  };
 }

@@ -158,7 +158,7 @@ describe('the requests a repository sends', () => {
       Segment: 0,
       TotalSegments: 2,
       ConsistentRead: true,
-      ProjectionExpression: '#key, #expires',
+      ProjectionExpression: '#key',
       FilterExpression: 'begins_with(#key, :prefix) AND #expires <= :now',
       ExpressionAttributeNames: { '#key': 'id', '#expires': 'expires' },
       ExpressionAttributeValues: {

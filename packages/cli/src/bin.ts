@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+import { run } from './cli';
+
+/**
+ * The `dynamodb-session` executable. The first Ctrl-C aborts the running command through its
+ * AbortSignal (purge then finishes the deletes already sent and reports); a second one quits
+ * at once.
+ */
+const controller = new AbortController();
+process.on('SIGINT', () => {
+  if (controller.signal.aborted) process.exit(130);
+  controller.abort(new Error('interrupted by SIGINT'));
+});
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
+run(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  signal: controller.signal,
+}).then((code) => {
+  process.exitCode = code;
+  if (controller.signal.aborted) process.exit(code);
+});

@@ -1,0 +1,3 @@
+import { describeCommands } from './commands';
+
+describeCommands('dynalite');
