@@ -7,7 +7,8 @@ import type { BulkOptions, TableContext } from './table-context';
 import { scanSessions, throwIfAborted } from './table-scan';
 
 /**
- * The ids of the live sessions of the context's prefix, page by page (constant memory).
+ * The ids of the live sessions of the context's prefix, page by page (constant memory: 2
+ * segments of 1000 keys by default).
  * Expiry is checked to the second (the TTL attribute), not against expiries inside the data.
  */
 export async function* listSessionIds(
@@ -17,7 +18,8 @@ export async function* listSessionIds(
   const pages = scanSessions(context, {
     filter: 'live',
     keysOnly: true,
-    segments: options.segments ?? 4,
+    segments: options.segments ?? 2,
+    pageSize: options.pageSize ?? 1000,
     limiter: new RateLimiter(options.maxRequestsPerSecond),
     signal: options.signal,
   });
@@ -129,7 +131,8 @@ export async function* allSessionKeys(
   const pages = scanSessions(context, {
     filter: 'any',
     keysOnly: true,
-    segments: options.segments ?? 4,
+    segments: options.segments ?? 2,
+    pageSize: options.pageSize ?? 1000,
     limiter: new RateLimiter(options.maxRequestsPerSecond),
     signal: options.signal,
   });
