@@ -37,12 +37,15 @@ export interface AdapterUnderTest {
 /**
  * A fetch that carries cookies between requests, as a browser (or curl's cookie jar) does. It
  * reads each response to its end before resolving, so the next request never overtakes a
- * session write the server finishes after sending the body's first bytes.
+ * session write the server finishes after sending the body's first bytes. The responses it
+ * returns carry no `Set-Cookie` header (the jar took them): read cookies with `cookie(name)`.
  */
 export interface CookieJarFetch {
   (path: string, init?: RequestInit): Promise<Response>;
   /** The `Cookie` header the next request will send. */
   cookieHeader(): string;
+  /** The value of cookie `name` in the jar, if any. */
+  cookie(name: string): string | undefined;
 }
 
 /** A {@link CookieJarFetch} against `baseUrl`. */
@@ -70,7 +73,7 @@ export function cookieJarFetch(baseUrl: string): CookieJarFetch {
       headers: response.headers,
     });
   };
-  return Object.assign(send, { cookieHeader });
+  return Object.assign(send, { cookieHeader, cookie: (name: string) => jar.get(name) });
 }
 
 /** Counts the DynamoDB commands a client sends, by command name. */

@@ -1,51 +1,18 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { cookieJarFetch, type DemoServer, startDemoServer } from '@dynamodb-session/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const serverScript = fileURLToPath(new URL('../src/server.js', import.meta.url));
-let child: ChildProcess;
-let baseUrl = '';
+let demo: DemoServer;
 
 beforeAll(async () => {
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0' };
-  delete env.AWS_REGION;
-  delete env.DYNAMODB_ENDPOINT;
-  child = spawn(process.execPath, [serverScript], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  baseUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`demo did not start:\n${output}`)), 20_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1].replace(/\/$/, ''));
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`demo exited with ${code}:\n${output}`)));
-  });
+  demo = await startDemoServer(new URL('../src/server.js', import.meta.url));
 });
 
 afterAll(() => {
-  child?.kill('SIGTERM');
+  demo?.stop();
 });
 
-/** A client that keeps the session cookie between requests, like curl with a cookie jar. */
-function cookieJarClient() {
-  let cookie = '';
-  return async (path: string, init: RequestInit = {}) => {
-    const response = await fetch(baseUrl + path, {
-      ...init,
-      redirect: 'manual',
-      headers: { accept: 'application/json', ...(cookie && { cookie }), ...init.headers },
-    });
-    const setCookie = response.headers.get('set-cookie');
-    if (setCookie) cookie = setCookie.split(';')[0] ?? '';
-    return response;
-  };
-}
+/** A client that keeps its cookies between requests, like curl with a cookie jar. */
+const cookieJarClient = () => cookieJarFetch(demo.url);
 
 describe('the express demo (embedded dynalite)', () => {
   it('counts visits per cookie, logs in and logs out', async () => {
@@ -72,7 +39,7 @@ describe('the express demo (embedded dynalite)', () => {
   });
 
   it('serves an HTML page to a browser', async () => {
-    const response = await fetch(`${baseUrl}/`, { headers: { accept: 'text/html' } });
+    const response = await fetch(`${demo.url}/`, { headers: { accept: 'text/html' } });
     expect(response.headers.get('content-type')).toMatch(/text\/html/);
     expect(await response.text()).toContain('<h1>Visits: 1</h1>');
   });

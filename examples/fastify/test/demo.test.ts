@@ -1,54 +1,18 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { cookieJarFetch, type DemoServer, startDemoServer } from '@dynamodb-session/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const serverScript = fileURLToPath(new URL('../src/server.js', import.meta.url));
-let child: ChildProcess;
-let baseUrl = '';
+let demo: DemoServer;
 
 beforeAll(async () => {
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0' };
-  delete env.AWS_REGION;
-  delete env.DYNAMODB_ENDPOINT;
-  child = spawn(process.execPath, [serverScript], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  baseUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`demo did not start:\n${output}`)), 20_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1].replace(/\/$/, ''));
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`demo exited with ${code}:\n${output}`)));
-  });
+  demo = await startDemoServer(new URL('../src/server.js', import.meta.url));
 });
 
 afterAll(() => {
-  child?.kill('SIGTERM');
+  demo?.stop();
 });
 
-/** A client that keeps the session cookie between requests, like curl with a cookie jar. */
-function cookieJarClient() {
-  let cookie = '';
-  const send = async (path: string, init: RequestInit = {}) => {
-    const response = await fetch(baseUrl + path, {
-      ...init,
-      redirect: 'manual',
-      headers: { accept: 'application/json', ...(cookie && { cookie }), ...init.headers },
-    });
-    for (const line of response.headers.getSetCookie()) {
-      const pair = line.split(';')[0] ?? '';
-      cookie = pair.endsWith('=') || /expires=Thu, 01 Jan 1970/i.test(line) ? '' : pair;
-    }
-    return response;
-  };
-  return Object.assign(send, { cookie: () => cookie });
-}
+/** A client that keeps its cookies between requests, like curl with a cookie jar. */
+const cookieJarClient = () => cookieJarFetch(demo.url);
 
 describe('the fastify demo (embedded dynalite)', () => {
   it('counts visits per cookie, logs in and logs out', async () => {
@@ -57,25 +21,25 @@ describe('the fastify demo (embedded dynalite)', () => {
     for (let i = 0; i < 3; i++)
       counts.push(((await (await browser('/')).json()) as { views: number }).views);
     expect(counts).toEqual([1, 2, 3]);
-    expect(browser.cookie()).toMatch(/^sessionId=/);
+    expect(browser.cookieHeader()).toMatch(/^sessionId=/);
 
     const stranger = cookieJarClient();
     expect(await (await stranger('/')).json()).toEqual({ views: 1, user: null });
 
-    const before = browser.cookie();
+    const before = browser.cookieHeader();
     const login = await browser('/login', {
       method: 'POST',
       body: new URLSearchParams({ user: 'ann' }),
     });
     expect(login.status).toBe(303);
     expect(login.headers.get('location')).toBe('/');
-    expect(browser.cookie()).not.toBe(before);
+    expect(browser.cookieHeader()).not.toBe(before);
     expect(await (await browser('/')).json()).toEqual({ views: 1, user: 'ann' });
     expect(await (await browser('/')).json()).toEqual({ views: 2, user: 'ann' });
 
     const logout = await browser('/logout', { method: 'POST' });
     expect(logout.status).toBe(303);
-    expect(browser.cookie()).toBe('');
+    expect(browser.cookieHeader()).toBe('');
     expect(await (await browser('/')).json()).toEqual({ views: 1, user: null });
   });
 
@@ -86,7 +50,7 @@ describe('the fastify demo (embedded dynalite)', () => {
   });
 
   it('serves an HTML page to a browser', async () => {
-    const response = await fetch(`${baseUrl}/`, { headers: { accept: 'text/html' } });
+    const response = await fetch(`${demo.url}/`, { headers: { accept: 'text/html' } });
     expect(response.headers.get('content-type')).toMatch(/text\/html/);
     expect(await response.text()).toContain('<h1>Visits: 1</h1>');
   });

@@ -4,7 +4,7 @@ import { SessionStoreError } from './errors';
 import { RateLimiter } from './rate-limiter';
 import { fromSessionKey } from './session-key';
 import type { BulkOptions, TableContext } from './table-context';
-import { scanSessions, throwIfAborted } from './table-scan';
+import { type ScanRequest, scanSessions, throwIfAborted } from './table-scan';
 
 /**
  * The ids of the live sessions of the context's prefix, page by page (constant memory: 2
@@ -15,14 +15,7 @@ export async function* listSessionIds(
   context: TableContext,
   options: BulkOptions = {},
 ): AsyncGenerator<string> {
-  const pages = scanSessions(context, {
-    filter: 'live',
-    keysOnly: true,
-    segments: options.segments ?? 2,
-    pageSize: options.pageSize ?? 1000,
-    limiter: new RateLimiter(options.maxRequestsPerSecond),
-    signal: options.signal,
-  });
+  const pages = pagesOf(context, options, { filter: 'live', keysOnly: true }, 2, 1000);
   for await (const page of pages) {
     for (const item of page.items) {
       const id = idOf(context, item);
@@ -39,14 +32,7 @@ export async function* listSessionItems(
   context: TableContext,
   options: BulkOptions = {},
 ): AsyncGenerator<{ id: string; item: Record<string, AttributeValue> }> {
-  const pages = scanSessions(context, {
-    filter: 'live',
-    keysOnly: false,
-    segments: options.segments ?? 2,
-    pageSize: options.pageSize ?? 250,
-    limiter: new RateLimiter(options.maxRequestsPerSecond),
-    signal: options.signal,
-  });
+  const pages = pagesOf(context, options, { filter: 'live', keysOnly: false }, 2, 250);
   for await (const page of pages) {
     for (const item of page.items) {
       const id = idOf(context, item);
@@ -60,14 +46,7 @@ export async function countSessions(
   context: TableContext,
   options: BulkOptions = {},
 ): Promise<number> {
-  const pages = scanSessions(context, {
-    filter: 'live',
-    keysOnly: true,
-    countOnly: true,
-    segments: options.segments ?? 4,
-    limiter: new RateLimiter(options.maxRequestsPerSecond),
-    signal: options.signal,
-  });
+  const pages = pagesOf(context, options, { filter: 'live', keysOnly: true, countOnly: true }, 4);
   let count = 0;
   for await (const page of pages) count += page.count;
   return count;
@@ -128,14 +107,7 @@ export async function* allSessionKeys(
   context: TableContext,
   options: BulkOptions = {},
 ): AsyncGenerator<AttributeValue> {
-  const pages = scanSessions(context, {
-    filter: 'any',
-    keysOnly: true,
-    segments: options.segments ?? 2,
-    pageSize: options.pageSize ?? 1000,
-    limiter: new RateLimiter(options.maxRequestsPerSecond),
-    signal: options.signal,
-  });
+  const pages = pagesOf(context, options, { filter: 'any', keysOnly: true }, 2, 1000);
   for await (const page of pages) {
     for (const item of page.items) {
       const key = item[context.options.hashKey];
@@ -197,6 +169,22 @@ export async function* sessionIdsByAttribute(
     }
     startKey = page.LastEvaluatedKey;
   } while (startKey);
+}
+
+function pagesOf(
+  context: TableContext,
+  options: BulkOptions,
+  request: Pick<ScanRequest, 'filter' | 'keysOnly' | 'countOnly'>,
+  defaultSegments: number,
+  defaultPageSize?: number,
+) {
+  return scanSessions(context, {
+    ...request,
+    segments: options.segments ?? defaultSegments,
+    pageSize: options.pageSize ?? defaultPageSize,
+    limiter: new RateLimiter(options.maxRequestsPerSecond),
+    signal: options.signal,
+  });
 }
 
 function idOf(context: TableContext, item: Record<string, AttributeValue>): string | undefined {
