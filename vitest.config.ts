@@ -5,5 +5,6 @@ export default defineConfig({
   test: {
     projects,
     globalSetup: ['./test-support/src/global-setup.ts'],
+    reporters: ['default', './test-support/src/summary-reporter.ts'],
   },
 });
