@@ -44,6 +44,9 @@ const indexAttributeSchema = z.strictObject({
     .optional(),
 });
 
+/** The longest delay a Node timer honours (about 24.8 days); longer ones fire at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /** The zod schema of {@link SessionRepositoryOptions}; defaults are applied by parsing. */
 export const sessionRepositoryOptionsSchema = z
   .strictObject({
@@ -68,7 +71,7 @@ export const sessionRepositoryOptionsSchema = z
     defaultLifetimeMs: z.number().int().positive().default(ONE_DAY_MS),
     serializer: serializerSchema.default('json'),
     indexAttributes: z.array(indexAttributeSchema).default([]),
-    requestTimeoutMs: z.number().int().positive().default(10_000),
+    requestTimeoutMs: z.number().int().positive().max(MAX_TIMER_MS).default(10_000),
     dataExpiry: z
       .custom<SessionDataExpiry>(
         (value) =>
@@ -102,8 +105,8 @@ export const sessionRepositoryOptionsSchema = z
     optimisticLocking: z.boolean().default(false),
     pessimisticLocking: z
       .strictObject({
-        leaseMs: z.number().int().positive().optional(),
-        waitMs: z.number().int().nonnegative().optional(),
+        leaseMs: z.number().int().positive().max(MAX_TIMER_MS).optional(),
+        waitMs: z.number().int().nonnegative().max(MAX_TIMER_MS).optional(),
         ownerAttribute: attributeName.optional(),
         expiresAttribute: attributeName.optional(),
       })
@@ -145,12 +148,43 @@ export const sessionRepositoryOptionsSchema = z
         message: 'only applies together with hashSessionIds: true',
       });
     }
-    const reserved = new Set([options.hashKey, options.expiresAttribute, options.dataAttribute]);
-    if (reserved.size !== 3) {
+    const named: [string, string | undefined][] = [
+      ['hashKey', options.hashKey],
+      ['expiresAttribute', options.expiresAttribute],
+      ['dataAttribute', options.dataAttribute],
+      ['versionAttribute', options.optimisticLocking ? options.versionAttribute : undefined],
+      [
+        'pessimisticLocking.ownerAttribute',
+        options.pessimisticLocking
+          ? (options.pessimisticLocking.ownerAttribute ?? 'lockOwner')
+          : undefined,
+      ],
+      [
+        'pessimisticLocking.expiresAttribute',
+        options.pessimisticLocking
+          ? (options.pessimisticLocking.expiresAttribute ?? 'lockExpires')
+          : undefined,
+      ],
+    ];
+    const seen = new Map<string, string>();
+    for (const [option, name] of named) {
+      if (name === undefined) continue;
+      const clash = seen.get(name);
+      if (clash) {
+        context.addIssue({
+          code: 'custom',
+          path: option.split('.'),
+          message: `"${name}" is already the attribute of ${clash}: every attribute needs its own name`,
+        });
+      }
+      seen.set(name, option);
+    }
+    const reserved = new Set(seen.keys());
+    if (options.touchAfterMs >= options.defaultLifetimeMs) {
       context.addIssue({
         code: 'custom',
-        path: ['dataAttribute'],
-        message: 'hashKey, expiresAttribute and dataAttribute must be three different names',
+        path: ['touchAfterMs'],
+        message: 'must be shorter than defaultLifetimeMs, or active sessions would expire',
       });
     }
     for (const [index, attribute] of options.indexAttributes.entries()) {

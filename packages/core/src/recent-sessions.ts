@@ -43,9 +43,19 @@ export class RecentSessions {
     this.#entries.delete(id);
   }
 
-  /** Forgets every session. */
-  clear(): void {
-    this.#entries.clear();
+  /**
+   * Marks session `id` as gone (deleted, or found missing) while keeping its fingerprint: a later
+   * save of the same unchanged data then only tries a conditional refresh, which finds nothing,
+   * instead of writing the session back.
+   */
+  markGone(id: string): void {
+    const entry = this.#entries.get(id);
+    if (entry) entry.ttlSeconds = 0;
+  }
+
+  /** Marks every remembered session as gone. */
+  markAllGone(): void {
+    for (const entry of this.#entries.values()) entry.ttlSeconds = 0;
   }
 }
 

@@ -21,6 +21,7 @@ import {
 import { indexAttributeValues } from './index-attributes';
 import { itemSize, MAX_ITEM_BYTES } from './item-size';
 import {
+  MAX_TIMER_MS,
   parseSessionRepositoryOptions,
   type ResolvedSessionRepositoryOptions,
   type SessionRepositoryOptions,
@@ -129,7 +130,7 @@ export class SessionRepository<Data extends SessionData = SessionData> {
     });
     let output: { Item?: SessionItem };
     if (this.#locks) {
-      const { item, token } = await this.#locks.acquire(this.#key(id));
+      const { item, token } = await this.#locks.acquire(this.#key(id), this.#lockTokens.get(id));
       if (token) this.#lockTokens.set(id, token);
       output = { Item: item };
     } else {
@@ -141,8 +142,10 @@ export class SessionRepository<Data extends SessionData = SessionData> {
     }
     const data = output.Item ? this.parseItem(output.Item) : null;
     const ttl = Number(output.Item?.[this.options.expiresAttribute]?.N);
-    if (data === null) this.#recent.forget(id);
-    else if (Number.isFinite(ttl)) this.#remember(id, data, ttl);
+    if (data === null) {
+      this.#recent.markGone(id);
+      if (this.#lockTokens.has(id)) await this.release(id);
+    } else if (Number.isFinite(ttl)) this.#remember(id, data, ttl);
     return data;
   }
 
@@ -212,6 +215,8 @@ export class SessionRepository<Data extends SessionData = SessionData> {
     const recent = this.#recent.recall(id);
     if (
       recent !== undefined &&
+      recent.ttlSeconds > 0 &&
+      ttlSeconds >= recent.ttlSeconds &&
       (ttlSeconds - recent.ttlSeconds) * 1000 <= this.options.touchAfterMs
     ) {
       await this.release(id);
@@ -258,7 +263,7 @@ export class SessionRepository<Data extends SessionData = SessionData> {
       await this.#call('UpdateItem', (options) => this.client.send(command, options));
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      this.#recent.forget(id);
+      this.#recent.markGone(id);
       return false;
     }
     const recent = this.#recent.recall(id);
@@ -273,8 +278,7 @@ export class SessionRepository<Data extends SessionData = SessionData> {
    */
   async destroy(id: string): Promise<void> {
     if (sessionIdProblem(this.options.prefix, id) !== undefined) return;
-    const recent = this.#recent.recall(id);
-    if (recent) this.#recent.remember(id, { ...recent, ttlSeconds: 0 });
+    this.#recent.markGone(id);
     this.#lockTokens.delete(id);
     await this.#deleteKey(this.#key(id));
     if (this.options.readUnhashedIds) await this.#deleteKey(this.#legacyKey(id));
@@ -305,8 +309,11 @@ export class SessionRepository<Data extends SessionData = SessionData> {
    * run at a time. Failures go to the `onError` listeners. Returns a function that stops it.
    */
   scheduleReap(intervalMs: number, options?: Omit<ReapOptions, 'signal'>): () => void {
-    if (!Number.isFinite(intervalMs) || intervalMs <= 0) {
-      throw new SessionStoreError('INVALID_OPTIONS', 'the reap interval must be a positive number');
+    if (!Number.isFinite(intervalMs) || intervalMs <= 0 || intervalMs > MAX_TIMER_MS) {
+      throw new SessionStoreError(
+        'INVALID_OPTIONS',
+        `the reap interval must be a positive number of milliseconds up to ${MAX_TIMER_MS}`,
+      );
     }
     const controller = new AbortController();
     let running = false;
@@ -346,7 +353,7 @@ export class SessionRepository<Data extends SessionData = SessionData> {
 
   /** Deletes every session of this prefix (expired ones included); other prefixes stay. */
   async clear(options?: BulkOptions): Promise<number> {
-    this.#recent.clear();
+    this.#recent.markAllGone();
     return deleteSessionKeys(this.#context, allSessionKeys(this.#context, options), options);
   }
 
@@ -373,7 +380,7 @@ export class SessionRepository<Data extends SessionData = SessionData> {
     const recent = this.#recent;
     async function* keys() {
       for await (const id of ids) {
-        recent.forget(id);
+        recent.markGone(id);
         yield { S: toSessionKey(prefix, id) } as AttributeValue;
       }
     }

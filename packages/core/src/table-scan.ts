@@ -62,6 +62,7 @@ export async function* scanSessions(
       yield result.value;
     }
   } finally {
+    await Promise.allSettled(pending.values());
     await Promise.allSettled(iterators.map((iterator) => iterator.return(undefined)));
   }
 }

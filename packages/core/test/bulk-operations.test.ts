@@ -158,6 +158,38 @@ for (const server of testServers()) {
       expect(result.deleted + remaining.deleted).toBe(300);
     });
 
+    it('stops listing and clearing cleanly when aborted mid-scan, with no unhandled rejection', async () => {
+      const table = await newTable();
+      await load(client, table, 'sess', 120, () => nowSeconds() + 600);
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown) => unhandled.push(reason);
+      process.on('unhandledRejection', onUnhandled);
+      try {
+        const repository = new SessionRepository({ client, table });
+        const listing = new AbortController();
+        let listed = 0;
+        for await (const _id of repository.ids({
+          signal: listing.signal,
+          pageSize: 5,
+          segments: 2,
+        })) {
+          listed++;
+          if (listed === 7) break;
+        }
+        const clearing = new AbortController();
+        setTimeout(() => clearing.abort(), 5);
+        const cleared = await repository
+          .clear({ signal: clearing.signal, pageSize: 5, segments: 2 })
+          .catch((error: { code?: string }) => error.code);
+        expect(cleared === 'ABORTED' || typeof cleared === 'number').toBe(true);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(listed).toBe(7);
+        expect(unhandled).toEqual([]);
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+      }
+    });
+
     it('runs on a timer that does not hold the process, until stopped', async () => {
       const table = await newTable();
       await load(client, table, 'sess', 10, () => nowSeconds() - 10);

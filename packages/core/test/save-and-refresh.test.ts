@@ -100,6 +100,34 @@ describe('save', () => {
     expect(await repository.save('abc', { n: 2 }, inOneHour)).toBe('written');
   });
 
+  it('never brings back a session that a refresh or a read found gone, for any later unchanged save', async () => {
+    dynamo
+      .on(GetItemCommand)
+      .resolvesOnce(storedItem({ n: 1 }, inOneHour))
+      .resolves({});
+    dynamo
+      .on(UpdateItemCommand)
+      .rejects(new ConditionalCheckFailedException({ message: 'gone', $metadata: {} }));
+    const repository = new SessionRepository({ client });
+    await repository.get('abc');
+    expect(await repository.save('abc', { n: 1 }, inOneHour + 60_000)).toBe('missing');
+    expect(await repository.save('abc', { n: 1 }, inOneHour + 61_000)).toBe('missing');
+    expect(await repository.get('abc')).toBeNull();
+    expect(await repository.save('abc', { n: 1 }, inOneHour + 62_000)).toBe('missing');
+    expect(dynamo.commandCalls(PutItemCommand)).toHaveLength(0);
+  });
+
+  it('refreshes when the new expiry is earlier than the stored one', async () => {
+    const repository = new SessionRepository({ client, touchAfterMs: 60_000 });
+    await repository.set('abc', { n: 1 }, NOW + 86_400_000);
+    expect(await repository.save('abc', { n: 1 }, NOW + 60_000)).toBe('refreshed');
+    expect(dynamo).toHaveReceivedCommandWith(UpdateItemCommand, {
+      ExpressionAttributeValues: expect.objectContaining({
+        ':expires': { N: String(Math.ceil((NOW + 60_000) / 1000)) },
+      }),
+    });
+  });
+
   it('remembers nothing with trackedSessions: 0', async () => {
     dynamo.on(GetItemCommand).resolves(storedItem({ n: 1 }, inOneHour));
     const repository = new SessionRepository({ client, trackedSessions: 0 });

@@ -132,13 +132,23 @@ describe('options', () => {
     [{ dataExpiry: 5 }, 'option "dataExpiry": '],
     [{ dataExpiry: { read: () => undefined } }, 'option "dataExpiry": '],
     [{ touchAfterMs: -1 }, 'option "touchAfterMs": '],
+    [{ touchAfterMs: 86_400_000 }, 'option "touchAfterMs": must be shorter than defaultLifetimeMs'],
+    [{ requestTimeoutMs: 3_000_000_000 }, 'option "requestTimeoutMs": '],
+    [
+      { optimisticLocking: true, versionAttribute: 'expires' },
+      'option "versionAttribute": "expires" is already the attribute of expiresAttribute',
+    ],
+    [
+      { pessimisticLocking: { expiresAttribute: 'expires' } },
+      'option "pessimisticLocking.expiresAttribute": "expires" is already the attribute of expiresAttribute',
+    ],
     [{ trackedSessions: 1.5 }, 'option "trackedSessions": '],
     [{ client: {} }, 'option "client": must be a DynamoDBClient (an object with a send method)'],
     [{ indexAttributes: [{ name: 'a', type: 'X' }] }, 'option "indexAttributes.0.type": '],
     [{ indexAttributes: [{ name: 'a', type: 'S', sparse: true }] }, 'option "sparse" is not'],
     [
       { hashKey: 'sess' },
-      'option "dataAttribute": hashKey, expiresAttribute and dataAttribute must be three different names',
+      'option "dataAttribute": "sess" is already the attribute of hashKey: every attribute needs its own name',
     ],
     [
       {

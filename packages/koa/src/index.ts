@@ -34,12 +34,22 @@ export class DynamoDBStore<Data extends SessionData = SessionData> {
     this.repository = options.repository ?? new SessionRepository<Data>(options);
   }
 
-  /** Loads session `key`: `null` when it is missing or expired. */
+  /**
+   * Loads session `key`: `null` when it is missing or expired. With `pessimisticLocking`, the
+   * lock the read takes is released when the response closes, also when koa-session does not
+   * save an unchanged session.
+   */
   get(
     key: string,
     _maxAge?: number | 'session',
-    _options?: KoaStoreCallOptions,
+    options?: KoaStoreCallOptions,
   ): Promise<Data | null> {
+    const response = (options?.ctx as { res?: { once?: unknown } } | undefined)?.res;
+    if (this.repository.options.pessimisticLocking && typeof response?.once === 'function') {
+      (response as NodeJS.EventEmitter).once('close', () => {
+        this.repository.release(key).catch(() => {});
+      });
+    }
     return this.repository.get(key);
   }
 

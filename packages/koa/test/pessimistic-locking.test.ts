@@ -1,0 +1,58 @@
+import {
+  cookieJarFetch,
+  createTestTable,
+  dropTable,
+  localClient,
+  type RunningApp,
+  testServers,
+} from '@dynamodb-session/test-support';
+import Koa from 'koa';
+import session from 'koa-session';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDBStore } from '../src/index';
+import { answerErrors, listen } from './koa-app';
+
+for (const server of testServers()) {
+  describe(`koa with pessimisticLocking on ${server.name}`, () => {
+    const client = localClient(server.endpoint);
+    let table = '';
+    const apps: RunningApp[] = [];
+    beforeAll(async () => {
+      table = await createTestTable(client);
+    });
+    afterAll(async () => {
+      await Promise.all(apps.map((app) => app.close()));
+      await dropTable(client, table);
+      client.destroy();
+    });
+
+    it('releases the lock of a read-only request although koa-session saves nothing', async () => {
+      const app = new Koa();
+      app.keys = ['locking secret'];
+      app.use(answerErrors);
+      const store = new DynamoDBStore({
+        client,
+        table,
+        pessimisticLocking: { leaseMs: 30_000, waitMs: 1_000 },
+      });
+      app.use(session({ store, maxAge: 60_000 }, app));
+      app.use((ctx) => {
+        const state = ctx.session as { views?: number };
+        if (ctx.path === '/count') state.views = (state.views ?? 0) + 1;
+        ctx.body = { views: state.views ?? 0 };
+      });
+      const running = await listen(app);
+      apps.push(running);
+      const browser = cookieJarFetch(running.url);
+      expect(await (await browser('/count')).json()).toEqual({ views: 1 });
+      for (let i = 0; i < 3; i++) {
+        const started = Date.now();
+        const response = await browser('/peek');
+        expect(response.status).toBe(200);
+        expect(await response.json()).toEqual({ views: 1 });
+        expect(Date.now() - started).toBeLessThan(900);
+      }
+      expect(await (await browser('/count')).json()).toEqual({ views: 2 });
+    });
+  });
+}
