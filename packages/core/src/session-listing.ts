@@ -62,7 +62,9 @@ export async function deleteSessionKeys(
   options: BulkOptions & { concurrency?: number } = {},
 ): Promise<number> {
   const limiter = new RateLimiter(options.maxRequestsPerSecond);
-  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const concurrency = Number.isFinite(options.concurrency)
+    ? Math.max(1, options.concurrency as number)
+    : 4;
   const inFlight = new Set<Promise<void>>();
   const fallback = { useSingleDeletes: false };
   let deleted = 0;

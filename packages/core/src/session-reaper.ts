@@ -45,7 +45,9 @@ export async function reapExpiredSessions(
   options: ReapOptions = {},
 ): Promise<ReapResult> {
   const limiter = new RateLimiter(options.maxRequestsPerSecond);
-  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const concurrency = Number.isFinite(options.concurrency)
+    ? Math.max(1, options.concurrency as number)
+    : 4;
   const fallback = { useSingleDeletes: false };
   const progress: ReapProgress = {
     found: 0,
@@ -88,6 +90,7 @@ export async function reapExpiredSessions(
       filter: 'expired',
       keysOnly: true,
       segments: options.segments ?? 4,
+      pageSize: options.pageSize,
       limiter,
       signal: options.signal,
     });
