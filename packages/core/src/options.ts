@@ -82,7 +82,9 @@ export const sessionRepositoryOptionsSchema = z
         'must be an object with read and write methods',
       )
       .optional(),
-    touchAfterMs: z.number().int().nonnegative().default(0),
+    touchAfterMs: z
+      .union([z.literal('auto'), z.number().int().nonnegative().max(MAX_TIMER_MS)])
+      .default('auto'),
     compression: z
       .strictObject({
         algorithm: z.enum(['gzip', 'brotli']).optional(),
@@ -180,7 +182,7 @@ export const sessionRepositoryOptionsSchema = z
       seen.set(name, option);
     }
     const reserved = new Set(seen.keys());
-    if (options.touchAfterMs >= options.defaultLifetimeMs) {
+    if (options.touchAfterMs !== 'auto' && options.touchAfterMs >= options.defaultLifetimeMs) {
       context.addIssue({
         code: 'custom',
         path: ['touchAfterMs'],
@@ -241,10 +243,13 @@ export interface SessionRepositoryOptions {
    */
   dataExpiry?: SessionDataExpiry;
   /**
-   * An unchanged session's expiry is written again only when the stored one would lag by
-   * more than this many milliseconds. Default 0: whenever the whole-second TTL moves.
+   * An unchanged session's expiry is written again only when the stored one would lag by more
+   * than this many milliseconds (connect-mongo's `touchAfter`); the stored expiry, and so the
+   * session, may then end up to this much before its cookie. `0`: whenever the whole-second TTL
+   * moves. Default `'auto'`: a tenth of the session's lifetime, at most 10 minutes (a one-day
+   * session is written at most every 10 minutes; a 30-second one every 3 seconds).
    */
-  touchAfterMs?: number;
+  touchAfterMs?: number | 'auto';
   /** Compress the stored session (`B` attribute) when its JSON reaches a size. Default off. */
   compression?: CompressionOptions;
   /**

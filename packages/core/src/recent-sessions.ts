@@ -68,11 +68,15 @@ export function fingerprintSession(data: SessionData): string {
   const { _expire, cookie, ...rest } = data;
   let stableCookie = cookie;
   if (cookie !== null && typeof cookie === 'object') {
-    const { expires, originalExpires, ...cookieRest } = JSON.parse(
-      JSON.stringify(cookie),
+    const plain = (
+      typeof (cookie as { toJSON?: unknown }).toJSON === 'function'
+        ? (cookie as { toJSON(): unknown }).toJSON()
+        : cookie
     ) as Record<string, unknown>;
+    const { expires, originalExpires, ...cookieRest } = plain;
     stableCookie = cookieRest;
   }
+
   return createHash('sha1')
     .update(JSON.stringify({ rest, cookie: stableCookie }))
     .digest('base64');

@@ -46,12 +46,11 @@ export class SessionLocks {
 
   /**
    * Locks the item under `key` and returns it with the lock's token, or `{}` when there is no
-   * item (nothing to lock: the session is new). A holder passing its `heldToken` renews its
-   * own lock (a reload). Rejects with `LOCK_TIMEOUT` after `waitMs`.
+   * item (nothing to lock: the session is new). Rejects with `LOCK_TIMEOUT` after `waitMs`.
    */
-  async acquire(key: Item, heldToken?: string): Promise<{ item?: Item; token?: string }> {
+  async acquire(key: Item): Promise<{ item?: Item; token?: string }> {
     const { table, hashKey } = this.#context.options;
-    const token = heldToken ?? randomUUID();
+    const token = randomUUID();
     const deadline = Date.now() + this.#waitMs;
     for (let attempt = 0; ; attempt++) {
       const now = Date.now();
@@ -60,7 +59,7 @@ export class SessionLocks {
         Key: key,
         UpdateExpression: 'SET #owner = :token, #lease = :lease',
         ConditionExpression:
-          'attribute_exists(#key) AND (attribute_not_exists(#owner) OR #lease < :now OR #owner = :token)',
+          'attribute_exists(#key) AND (attribute_not_exists(#owner) OR #lease < :now)',
         ExpressionAttributeNames: { '#key': hashKey, '#owner': this.owner, '#lease': this.expires },
         ExpressionAttributeValues: {
           ':token': { S: token },

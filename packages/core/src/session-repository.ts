@@ -56,6 +56,9 @@ export type SessionItem = Record<string, AttributeValue>;
 /** Called with every problem the repository handles without failing the call (corrupt items). */
 export type SessionErrorListener = (error: SessionStoreError) => void;
 
+/** The longest window of `touchAfterMs: 'auto'`: 10 minutes. */
+const AUTO_TOUCH_AFTER_MAX_MS = 600_000;
+
 /** What {@link SessionRepository.save} did. */
 export type SaveOutcome = 'written' | RefreshOutcome;
 
@@ -87,6 +90,7 @@ export class SessionRepository<Data extends SessionData = SessionData> {
   readonly #metrics = new StoreMetrics();
   readonly #locks: SessionLocks | undefined;
   readonly #lockTokens = new Map<string, string>();
+  readonly #passSignal: boolean;
   readonly #capacity: { ReturnConsumedCapacity?: 'TOTAL' };
 
   constructor(options?: SessionRepositoryOptions) {
@@ -97,10 +101,16 @@ export class SessionRepository<Data extends SessionData = SessionData> {
       client ??
       new DynamoDBClient({
         cacheMiddleware: true,
+        requestHandler: {
+          requestTimeout: this.options.requestTimeoutMs,
+          throwOnRequestTimeout: true,
+        },
         ...clientConfig,
         ...(region && { region }),
         ...(endpoint && { endpoint }),
       });
+    this.#passSignal =
+      (this.client.config as { cacheMiddleware?: boolean }).cacheMiddleware !== true;
     this.#serializer = resolveSerializer(this.options.serializer);
     this.#dataExpiry = this.options.dataExpiry ?? cookieOrExpireField;
     this.#recent = new RecentSessions(this.options.trackedSessions);
@@ -130,7 +140,7 @@ export class SessionRepository<Data extends SessionData = SessionData> {
     });
     let output: { Item?: SessionItem };
     if (this.#locks) {
-      const { item, token } = await this.#locks.acquire(this.#key(id), this.#lockTokens.get(id));
+      const { item, token } = await this.#locks.acquire(this.#key(id));
       if (token) this.#lockTokens.set(id, token);
       output = { Item: item };
     } else {
@@ -211,13 +221,20 @@ export class SessionRepository<Data extends SessionData = SessionData> {
    * known to this repository lags by no more than `touchAfterMs`; otherwise a {@link touch}.
    */
   async refresh(id: string, expiry?: SessionExpiry | null): Promise<RefreshOutcome> {
-    const ttlSeconds = toTtlSeconds(this.#expiryMs(expiry, Date.now()));
+    const now = Date.now();
+    const expiresAt = this.#expiryMs(expiry, now);
+    const ttlSeconds = toTtlSeconds(expiresAt);
+    const { touchAfterMs } = this.options;
+    const window =
+      touchAfterMs === 'auto'
+        ? Math.min(AUTO_TOUCH_AFTER_MAX_MS, (expiresAt - now) / 10)
+        : touchAfterMs;
     const recent = this.#recent.recall(id);
     if (
       recent !== undefined &&
       recent.ttlSeconds > 0 &&
       ttlSeconds >= recent.ttlSeconds &&
-      (ttlSeconds - recent.ttlSeconds) * 1000 <= this.options.touchAfterMs
+      (ttlSeconds - recent.ttlSeconds) * 1000 <= window
     ) {
       await this.release(id);
       return 'skipped';
@@ -662,11 +679,11 @@ export class SessionRepository<Data extends SessionData = SessionData> {
 
   async #call<Output>(
     operation: string,
-    send: (options: { abortSignal: AbortSignal }) => Promise<Output>,
+    send: (options?: { abortSignal: AbortSignal }) => Promise<Output>,
   ): Promise<Output> {
     let output: Output;
     try {
-      output = await withTimeout(send, this.options.requestTimeoutMs);
+      output = await withTimeout(send, this.options.requestTimeoutMs, this.#passSignal);
     } catch (error) {
       this.#metrics.request(operation);
       const failure = toSessionStoreError(error, `${operation} on ${this.options.table}`);
@@ -682,13 +699,17 @@ export class SessionRepository<Data extends SessionData = SessionData> {
 }
 
 /**
- * Runs `send` with an abort signal that fires after `timeoutMs`, and also rejects then on its
- * own: the SDK only heeds the signal inside its HTTP handler, so a call stuck earlier (a
- * credentials provider that never answers) would otherwise outlive the bound.
+ * Runs `send`, rejecting with a TimeoutError after `timeoutMs` whatever the call is doing (the
+ * SDK only heeds an abort signal inside its HTTP handler, so a call stuck earlier, on a
+ * credentials provider that never answers, would otherwise outlive the bound). With
+ * `passSignal` the call also gets an abort signal, to cancel its socket; it is left out for
+ * clients with `cacheMiddleware`, whose cache any per-call options turn off (a client the
+ * repository builds bounds its sockets with the request handler's own timeout instead).
  */
 async function withTimeout<Output>(
-  send: (options: { abortSignal: AbortSignal }) => Promise<Output>,
+  send: (options?: { abortSignal: AbortSignal }) => Promise<Output>,
   timeoutMs: number,
+  passSignal: boolean,
 ): Promise<Output> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
@@ -701,7 +722,8 @@ async function withTimeout<Output>(
     }, timeoutMs);
   });
   try {
-    return await Promise.race([send({ abortSignal: controller.signal }), expired]);
+    const call = passSignal ? send({ abortSignal: controller.signal }) : send();
+    return await Promise.race([call, expired]);
   } finally {
     clearTimeout(timer);
   }

@@ -8,7 +8,7 @@ export interface TableContext {
   /** Runs one DynamoDB call bounded by `requestTimeoutMs`, its errors as SessionStoreError. */
   call<Output>(
     operation: string,
-    send: (options: { abortSignal: AbortSignal }) => Promise<Output>,
+    send: (options?: { abortSignal: AbortSignal }) => Promise<Output>,
   ): Promise<Output>;
 }
 

@@ -37,14 +37,14 @@ afterEach(() => {
 
 describe('save', () => {
   it('writes the whole session when this repository has not seen it', async () => {
-    const repository = new SessionRepository({ client });
+    const repository = new SessionRepository({ client, touchAfterMs: 0 });
     expect(await repository.save('abc', { n: 1 }, inOneHour)).toBe('written');
     expect(dynamo).toHaveReceivedCommandTimes(PutItemCommand, 1);
   });
 
   it('writes the whole session when its data changed since it was read', async () => {
     dynamo.on(GetItemCommand).resolves(storedItem({ n: 1 }, inOneHour));
-    const repository = new SessionRepository({ client });
+    const repository = new SessionRepository({ client, touchAfterMs: 0 });
     await repository.get('abc');
     expect(await repository.save('abc', { n: 2 }, inOneHour)).toBe('written');
     expect(dynamo).toHaveReceivedCommandTimes(PutItemCommand, 1);
@@ -53,7 +53,7 @@ describe('save', () => {
   it('only refreshes the expiry of unchanged data, ignoring the expiry fields in it', async () => {
     const cookie = { originalMaxAge: 3_600_000, expires: new Date(inOneHour).toISOString() };
     dynamo.on(GetItemCommand).resolves(storedItem({ n: 1, cookie }, inOneHour));
-    const repository = new SessionRepository({ client });
+    const repository = new SessionRepository({ client, touchAfterMs: 0 });
     await repository.get('abc');
     vi.setSystemTime(NOW + 5_000);
     const later = NOW + 5_000 + 3_600_000;
@@ -69,7 +69,7 @@ describe('save', () => {
 
   it('writes nothing for unchanged data whose expiry has not moved a whole second', async () => {
     dynamo.on(GetItemCommand).resolves(storedItem({ n: 1 }, inOneHour));
-    const repository = new SessionRepository({ client });
+    const repository = new SessionRepository({ client, touchAfterMs: 0 });
     await repository.get('abc');
     expect(await repository.save('abc', { n: 1 }, inOneHour + 300)).toBe('skipped');
     expect(dynamo.commandCalls(PutItemCommand)).toHaveLength(0);
@@ -81,7 +81,7 @@ describe('save', () => {
     dynamo
       .on(UpdateItemCommand)
       .rejects(new ConditionalCheckFailedException({ message: 'gone', $metadata: {} }));
-    const repository = new SessionRepository({ client });
+    const repository = new SessionRepository({ client, touchAfterMs: 0 });
     await repository.get('abc');
     expect(await repository.save('abc', { n: 1 }, inOneHour + 60_000)).toBe('missing');
     expect(dynamo.commandCalls(PutItemCommand)).toHaveLength(0);
@@ -92,7 +92,7 @@ describe('save', () => {
     dynamo
       .on(UpdateItemCommand)
       .rejects(new ConditionalCheckFailedException({ message: 'gone', $metadata: {} }));
-    const repository = new SessionRepository({ client });
+    const repository = new SessionRepository({ client, touchAfterMs: 0 });
     await repository.get('abc');
     await repository.destroy('abc');
     expect(await repository.save('abc', { n: 1 }, inOneHour)).toBe('missing');
@@ -108,7 +108,7 @@ describe('save', () => {
     dynamo
       .on(UpdateItemCommand)
       .rejects(new ConditionalCheckFailedException({ message: 'gone', $metadata: {} }));
-    const repository = new SessionRepository({ client });
+    const repository = new SessionRepository({ client, touchAfterMs: 0 });
     await repository.get('abc');
     expect(await repository.save('abc', { n: 1 }, inOneHour + 60_000)).toBe('missing');
     expect(await repository.save('abc', { n: 1 }, inOneHour + 61_000)).toBe('missing');
@@ -156,7 +156,7 @@ describe('refresh', () => {
   });
 
   it('touches a session it has never seen', async () => {
-    const repository = new SessionRepository({ client });
+    const repository = new SessionRepository({ client, touchAfterMs: 0 });
     expect(await repository.refresh('abc', inOneHour)).toBe('refreshed');
   });
 });
@@ -165,7 +165,7 @@ describe('reading', () => {
   it('brings an expiry in the data that a refresh left behind up to the TTL', async () => {
     const stale = new Date(NOW + 60_000).toISOString();
     dynamo.on(GetItemCommand).resolves(storedItem({ cookie: { expires: stale } }, inOneHour));
-    const repository = new SessionRepository({ client });
+    const repository = new SessionRepository({ client, touchAfterMs: 0 });
     const data = (await repository.get('abc')) as { cookie: { expires: string } };
     expect(data.cookie.expires).toBe(new Date(Math.ceil(inOneHour / 1000) * 1000).toISOString());
   });
@@ -175,7 +175,7 @@ describe('reading', () => {
       .on(GetItemCommand)
       .resolvesOnce(storedItem({ _expire: inOneHour }, inOneHour))
       .resolvesOnce(storedItem({ _expire: NOW + 1_000 }, inOneHour));
-    const repository = new SessionRepository({ client });
+    const repository = new SessionRepository({ client, touchAfterMs: 0 });
     expect(await repository.get('abc')).toEqual({ _expire: inOneHour });
     expect(await repository.get('abc')).toEqual({ _expire: Math.ceil(inOneHour / 1000) * 1000 });
   });

@@ -50,7 +50,7 @@ describe('options', () => {
     serializer: 'json',
     indexAttributes: [],
     requestTimeoutMs: 10_000,
-    touchAfterMs: 0,
+    touchAfterMs: 'auto',
     trackedSessions: 10_000,
     hashSessionIds: false,
     returnConsumedCapacity: false,
