@@ -12,7 +12,8 @@ import { seconds } from './stats';
 const USAGE = `Usage: node --expose-gc --import tsx src/run.ts [options]
 
   --quick              smaller sizes for a smoke run (results go to results/quick/)
-  --only <name>        run one benchmark: cleanup or listing
+  --only <name>        run one benchmark: cleanup, listing, store-ops, cpu, e2e or cost
+                       (sections of the benchmarks not run are kept in results.md)
   --no-dynalite        cleanup on DynamoDB Local only
   --latency-ms <n>     also run the cleanup on DynamoDB Local with n ms added before every
                        request (a stand-in for the network round trip); default 5, 0 skips it
@@ -31,14 +32,37 @@ if (values.help) {
   console.log(USAGE);
   process.exit(0);
 }
-if (values.only !== undefined && values.only !== 'cleanup' && values.only !== 'listing') {
-  console.error(`--only must be cleanup or listing\n\n${USAGE}`);
+const BENCHMARKS = ['cleanup', 'listing', 'store-ops', 'cpu', 'e2e', 'cost'] as const;
+type BenchmarkName = (typeof BENCHMARKS)[number];
+if (values.only !== undefined && !(BENCHMARKS as readonly string[]).includes(values.only)) {
+  console.error(`--only must be one of ${BENCHMARKS.join(', ')}\n\n${USAGE}`);
   process.exit(2);
 }
+const runs = (name: BenchmarkName) => values.only === undefined || values.only === name;
 
 const sizes = values.quick
-  ? { cleanupSessions: 2_000, rounds: 3, listingSessions: 5_000 }
-  : { cleanupSessions: 20_000, rounds: 3, listingSessions: 100_000 };
+  ? {
+      cleanupSessions: 2_000,
+      rounds: 3,
+      listingSessions: 5_000,
+      storeOperations: 200,
+      cpuOperations: 2_000,
+      ownWorkIterations: 20_000,
+      e2eSeconds: 2.5,
+      costSeconds: 2,
+      e2eSessions: 200,
+    }
+  : {
+      cleanupSessions: 20_000,
+      rounds: 3,
+      listingSessions: 100_000,
+      storeOperations: 1_000,
+      cpuOperations: 10_000,
+      ownWorkIterations: 200_000,
+      e2eSeconds: 8,
+      costSeconds: 5,
+      e2eSessions: 200,
+    };
 const latencyMs = Number(values['latency-ms']);
 if (!Number.isInteger(latencyMs) || latencyMs < 0) {
   console.error(`--latency-ms must be a whole number of milliseconds\n\n${USAGE}`);
@@ -58,16 +82,24 @@ const log = (line: string) =>
 ensureCoreBuilt();
 const { cleanupMarkdown, runCleanupBenchmark } = await import('./cleanup-benchmark');
 const { listingMarkdown, runListingBenchmark } = await import('./listing-benchmark');
+const { runStoreOpsBenchmark, storeOpsMarkdown } = await import('./store-ops-benchmark');
+const { cpuMarkdown, runCpuBenchmark } = await import('./cpu-benchmark');
+const { e2eMarkdown, runE2eBenchmark } = await import('./e2e-benchmark');
+const { costMarkdown, runCostBenchmark } = await import('./cost-benchmark');
+const { headlineChart, keptSections, SECTION_HEADINGS } = await import('./report');
 
 const machine = machineInfo();
-const sections = [
+const header = [
   `# dynamodb-session benchmarks${values.quick ? ' (quick run)' : ''}`,
-  `Command: \`node scripts/pnpm.mjs --filter @dynamodb-session/bench bench${values.quick ? ' --quick' : ''}\``,
+  `Command: \`node scripts/pnpm.mjs --filter @dynamodb-session/bench bench${values.quick ? ' --quick' : ''}${values.only ? ` --only ${values.only}` : ''}\``,
   machineTable(machine),
 ];
+const sections: string[] = [];
+const fresh = new Map<BenchmarkName, string[]>();
 mkdirSync(resultsDirectory, { recursive: true });
+const previous = keptSections(join(resultsDirectory, 'results.md'));
 
-if (values.only !== 'listing') {
+if (runs('cleanup')) {
   const cleanup = await runCleanupBenchmark({
     sessions: sizes.cleanupSessions,
     rounds: sizes.rounds,
@@ -75,19 +107,81 @@ if (values.only !== 'listing') {
     log,
   });
   writeJson('cleanup.json', { machine, sizes, results: cleanup });
-  sections.push(
+  fresh.set('cleanup', [
     `## Cleanup: ${sizes.cleanupSessions} sessions, half expired, ${sizes.rounds} rounds`,
     cleanupMarkdown(cleanup),
-  );
+  ]);
 }
-if (values.only !== 'cleanup') {
+if (runs('listing')) {
   const listing = await runListingBenchmark({ sessions: sizes.listingSessions, log });
   writeJson('listing.json', { machine, sizes, result: listing });
-  sections.push(
+  fresh.set('listing', [
     `## Listing: all() and clear() over ${sizes.listingSessions} sessions (DynamoDB Local)`,
     listingMarkdown(listing),
     `Sessions left after each clear(), counted by a separate scan: ${listing.leftAfterClear.join(', ')}.`,
-  );
+  ]);
+}
+if (runs('store-ops')) {
+  const storeOps = await runStoreOpsBenchmark({
+    operations: sizes.storeOperations,
+    rounds: sizes.rounds,
+    servers: values['no-dynalite'] ? ['dynamodb-local'] : ['dynamodb-local', 'dynalite'],
+    log,
+  });
+  writeJson('store-ops.json', { machine, sizes, results: storeOps });
+  fresh.set('store-ops', [
+    `${SECTION_HEADINGS['store-ops']}: get, set, touch, destroy of 1 KB sessions, ${sizes.rounds} rounds of ${sizes.storeOperations} of each`,
+    storeOpsMarkdown(storeOps),
+  ]);
+}
+if (runs('cpu')) {
+  const cpu = await runCpuBenchmark({
+    operations: sizes.cpuOperations,
+    rounds: sizes.rounds,
+    ownWorkIterations: sizes.ownWorkIterations,
+    log,
+  });
+  writeJson('cpu.json', { machine, sizes, result: cpu });
+  fresh.set('cpu', [`${SECTION_HEADINGS.cpu} per operation, transport stubbed`, cpuMarkdown(cpu)]);
+}
+const e2eBase = { sessions: sizes.e2eSessions, connections: 32, log };
+if (runs('e2e')) {
+  const { E2E_APPS, WORKLOADS } = await import('./e2e-benchmark');
+  const e2e = await runE2eBenchmark({
+    ...e2eBase,
+    apps: E2E_APPS,
+    workloads: WORKLOADS,
+    durationSeconds: sizes.e2eSeconds,
+    capacity: false,
+  });
+  writeJson('e2e.json', { machine, sizes, results: e2e });
+  fresh.set('e2e', [
+    `${SECTION_HEADINGS.e2e}: apps on DynamoDB Local under autocannon, ${sizes.e2eSessions} rotating sessions, 32 connections, ${sizes.e2eSeconds} s a run`,
+    e2eMarkdown(e2e),
+  ]);
+}
+if (runs('cost')) {
+  const cost = await runCostBenchmark({ ...e2eBase, durationSeconds: sizes.costSeconds });
+  writeJson('cost.json', { machine, sizes, results: cost });
+  fresh.set('cost', [
+    `${SECTION_HEADINGS.cost}: DynamoDB capacity per 1,000 requests and on-demand price`,
+    costMarkdown(cost),
+  ]);
+}
+for (const name of BENCHMARKS) {
+  const kept = previous.get(name);
+  const section = fresh.get(name);
+  if (section) sections.push(...section);
+  else if (kept) {
+    sections.push(
+      `${kept.trim()}\n\n_(kept from an earlier run: its machine and date are in \`${name}.json\`)_`,
+    );
+  }
+}
+const chart = headlineChart(resultsDirectory);
+if (chart) {
+  writeFileSync(join(resultsDirectory, 'ratios.svg'), chart);
+  sections.push('Headline ratios: [ratios.svg](ratios.svg)');
 }
 sections.push(
   `Total benchmark time: ${seconds(performance.now() - started)}. ` +
@@ -95,7 +189,7 @@ sections.push(
     `at the end: ${os.loadavg()[0]?.toFixed(2)} (other processes share the cores).`,
 );
 
-const markdown = `${sections.join('\n\n')}\n`;
+const markdown = `${[...header, ...sections].join('\n\n')}\n`;
 writeFileSync(join(resultsDirectory, 'results.md'), markdown);
 console.log(markdown);
 log(`results written to ${resultsDirectory}`);

@@ -1,0 +1,191 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { fingerprintSession, SessionRepository } from '@dynamodb-session/core';
+import { LOCAL_CLIENT_CONFIG } from '@dynamodb-session/test-support';
+import { CannedHandler, type SessionFixture, sessionId, sessionOfSize } from './fixtures';
+import { PREFIX } from './local-table';
+import { markdownTable } from './markdown';
+import { type Spread, spread, verdict } from './stats';
+import { OPERATIONS, type OperationName, storeOperations } from './store-implementations';
+
+/** The clients compared for CPU per call. */
+export const CPU_VARIANTS = [
+  'raw SDK, default client',
+  'raw SDK, cacheMiddleware',
+  'dynamodb-session',
+  'connect-dynamodb',
+] as const;
+export type CpuVariant = (typeof CPU_VARIANTS)[number];
+
+/** Settings of the CPU benchmark. */
+export interface CpuSettings {
+  /** Calls of each operation per round. */
+  operations: number;
+  rounds: number;
+  /** Iterations of the `toItem()` / `parseItem()` loops. */
+  ownWorkIterations: number;
+  log: (line: string) => void;
+}
+
+/** Microseconds of CPU (user + system) per call, by variant and operation. */
+export interface CpuResult {
+  perCall: Record<CpuVariant, Record<OperationName | 'mean', Spread>>;
+  /** The store's own work for a 1 KB session, µs per call. */
+  ownWork: Record<'toItem' | 'parseItem' | 'fingerprintSession', Spread>;
+  operations: number;
+  rounds: number;
+}
+
+/** Target: the client CPU per operation of dynamodb-session ≤ 0.85× a raw default SDK call. */
+export const CPU_RATIO_TARGET = 0.85;
+/** Target: the store's own work per call < 5 µs. */
+export const OWN_WORK_TARGET_US = 5;
+
+/**
+ * Measures `process.cpuUsage()` over many serial calls of each operation, on clients whose
+ * request handler answers a canned response without network ({@link CannedHandler}), so only
+ * the client side (the SDK's middleware stack, serialization, signing, parsing, and the
+ * store's own work) is counted. Variants alternate order each round.
+ */
+export async function runCpuBenchmark(settings: CpuSettings): Promise<CpuResult> {
+  const session = sessionOfSize(1024, 1);
+  const ttl = Math.ceil(Date.parse(session.cookie.expires) / 1000);
+  const item = {
+    id: { S: `${PREFIX}${sessionId(1)}` },
+    expires: { N: String(ttl) },
+    sess: { S: JSON.stringify(session) },
+  };
+  const handler = new CannedHandler({
+    GetItem: { Item: item },
+    UpdateItem: { Attributes: { expires: { N: String(ttl) } } },
+  });
+  const table = 'bench-cpu';
+  const config = { ...LOCAL_CLIENT_CONFIG, requestHandler: handler };
+  const build = (variant: CpuVariant) => {
+    if (variant === 'dynamodb-session') {
+      return storeOperations(variant, undefined as never, table, config);
+    }
+    const client = new DynamoDBClient(
+      variant === 'raw SDK, cacheMiddleware' ? { ...config, cacheMiddleware: true } : config,
+    );
+    return storeOperations(variant === 'connect-dynamodb' ? variant : 'raw SDK', client, table);
+  };
+  const stores = Object.fromEntries(CPU_VARIANTS.map((variant) => [variant, build(variant)]));
+  const samples = new Map<string, number[]>();
+  const id = sessionId(1);
+  for (let round = -1; round < settings.rounds; round++) {
+    const order = [
+      ...CPU_VARIANTS.slice(Math.max(0, round)),
+      ...CPU_VARIANTS.slice(0, Math.max(0, round)),
+    ];
+    for (const variant of order) {
+      const store = stores[variant];
+      if (!store) continue;
+      for (const operation of OPERATIONS) {
+        const count = round < 0 ? Math.min(2000, settings.operations) : settings.operations;
+        globalThis.gc?.();
+        const before = process.cpuUsage();
+        for (let index = 0; index < count; index++) {
+          await store[operation](id, session as SessionFixture);
+        }
+        const used = process.cpuUsage(before);
+        if (round < 0) continue;
+        const key = `${variant}|${operation}`;
+        samples.set(key, [...(samples.get(key) ?? []), (used.user + used.system) / count]);
+      }
+    }
+    if (round >= 0) settings.log(`cpu: round ${round + 1} of ${settings.rounds}`);
+  }
+  const perCall = {} as CpuResult['perCall'];
+  for (const variant of CPU_VARIANTS) {
+    const byOperation = {} as Record<OperationName | 'mean', Spread>;
+    const means: number[] = [];
+    for (const operation of OPERATIONS) {
+      const values = samples.get(`${variant}|${operation}`) ?? [];
+      byOperation[operation] = spread(values);
+    }
+    for (let round = 0; round < settings.rounds; round++) {
+      means.push(
+        OPERATIONS.reduce(
+          (sum, operation) => sum + (samples.get(`${variant}|${operation}`)?.[round] ?? 0),
+          0,
+        ) / OPERATIONS.length,
+      );
+    }
+    byOperation.mean = spread(means);
+    perCall[variant] = byOperation;
+  }
+  const repository = new SessionRepository({ table, client: new DynamoDBClient(config) });
+  const expiry = new Date(session.cookie.expires);
+  const stored = repository.toItem(id, session, expiry);
+  const ownWork = {
+    toItem: spread(
+      timeLoop(settings.rounds, settings.ownWorkIterations, () =>
+        repository.toItem(id, session, expiry),
+      ),
+    ),
+    parseItem: spread(
+      timeLoop(settings.rounds, settings.ownWorkIterations, () => repository.parseItem(stored)),
+    ),
+    fingerprintSession: spread(
+      timeLoop(settings.rounds, settings.ownWorkIterations, () => fingerprintSession(session)),
+    ),
+  };
+  return { perCall, ownWork, operations: settings.operations, rounds: settings.rounds };
+}
+
+/** The result as markdown tables with the targets. */
+export function cpuMarkdown(result: CpuResult): string {
+  const us = (value: Spread) =>
+    `${value.median.toFixed(1)} [${value.min.toFixed(1)}–${value.max.toFixed(1)}]`;
+  const baseline = result.perCall['raw SDK, default client'];
+  const ratio = (variant: CpuVariant) => result.perCall[variant].mean.median / baseline.mean.median;
+  const ours = ratio('dynamodb-session');
+  const ownTotal = result.ownWork.toItem.median + result.ownWork.parseItem.median;
+  return [
+    `CPU µs per call (user + system), median [min–max] of ${result.rounds} rounds of ${result.operations} serial calls of each operation; transport stubbed with a canned response.`,
+    markdownTable(
+      ['client', ...OPERATIONS, 'mean of the four', 'vs raw default SDK'],
+      CPU_VARIANTS.map((variant) => [
+        variant,
+        ...OPERATIONS.map((operation) => us(result.perCall[variant][operation])),
+        us(result.perCall[variant].mean),
+        `${ratio(variant).toFixed(2)}×`,
+      ]),
+    ),
+    'The store’s own work for a 1 KB session (µs per call, no SDK involved):',
+    markdownTable(
+      ['function', 'µs per call'],
+      [
+        ['repository.toItem() (serialize, key, expiry, size check)', us(result.ownWork.toItem)],
+        ['repository.parseItem() (parse, expiry checks)', us(result.ownWork.parseItem)],
+        ['fingerprintSession() (done on every get and set)', us(result.ownWork.fingerprintSession)],
+      ],
+    ),
+    markdownTable(
+      ['target', 'measured', 'result'],
+      [
+        [
+          `client CPU per op ≤ ${CPU_RATIO_TARGET}× a raw default SDK call`,
+          `${ours.toFixed(2)}×`,
+          verdict(ours <= CPU_RATIO_TARGET),
+        ],
+        [
+          `own work (toItem + parseItem) < ${OWN_WORK_TARGET_US} µs`,
+          `${ownTotal.toFixed(2)} µs`,
+          verdict(ownTotal < OWN_WORK_TARGET_US),
+        ],
+      ],
+    ),
+  ].join('\n\n');
+}
+
+function timeLoop(rounds: number, iterations: number, run: () => unknown): number[] {
+  for (let index = 0; index < Math.min(iterations, 5000); index++) run();
+  const results: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const started = performance.now();
+    for (let index = 0; index < iterations; index++) run();
+    results.push(((performance.now() - started) * 1000) / iterations);
+  }
+  return results;
+}
