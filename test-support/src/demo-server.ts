@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
+import { type CookieJarFetch, cookieJarFetch } from './adapter-contract';
 
 /** An example app started as its own process, as `npm run demo` starts it. */
 export interface DemoServer {
@@ -42,4 +44,23 @@ export async function startDemoServer(script: URL, timeoutMs = 20_000): Promise<
     });
   });
   return { url, output: () => output, stop: () => child.kill('SIGTERM') };
+}
+
+/**
+ * Starts the demo `script` before the file's tests and stops it after them; `url()` is its base
+ * URL and `browser()` a new cookie-jar client for it (like curl with a cookie jar).
+ */
+export function useDemoServer(script: URL): { url(): string; browser(): CookieJarFetch } {
+  let demo: DemoServer | undefined;
+  beforeAll(async () => {
+    demo = await startDemoServer(script);
+  });
+  afterAll(() => {
+    demo?.stop();
+  });
+  const url = () => {
+    if (!demo) throw new Error('the demo server has not started');
+    return demo.url;
+  };
+  return { url, browser: () => cookieJarFetch(url()) };
 }

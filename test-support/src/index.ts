@@ -7,7 +7,7 @@ export {
   describeAdapterContract,
   type RunningApp,
 } from './adapter-contract';
-export { type DemoServer, startDemoServer } from './demo-server';
+export { type DemoServer, startDemoServer, useDemoServer } from './demo-server';
 export {
   LOCAL_CLIENT_CONFIG,
   type LocalDynamoServer,

@@ -1,18 +1,8 @@
-import { cookieJarFetch, type DemoServer, startDemoServer } from '@dynamodb-session/test-support';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useDemoServer } from '@dynamodb-session/test-support';
+import { describe, expect, it } from 'vitest';
 
-let demo: DemoServer;
-
-beforeAll(async () => {
-  demo = await startDemoServer(new URL('../src/server.js', import.meta.url));
-});
-
-afterAll(() => {
-  demo?.stop();
-});
-
-/** A client that keeps its cookies between requests, like curl with a cookie jar. */
-const cookieJarClient = () => cookieJarFetch(demo.url);
+const demo = useDemoServer(new URL('../src/server.js', import.meta.url));
+const cookieJarClient = demo.browser;
 
 describe('the koa demo (embedded dynalite)', () => {
   it('counts visits per cookie, logs in with a new session key and logs out', async () => {
@@ -57,7 +47,7 @@ describe('the koa demo (embedded dynalite)', () => {
   });
 
   it('serves an HTML page to a browser', async () => {
-    const response = await fetch(`${demo.url}/`, { headers: { accept: 'text/html' } });
+    const response = await fetch(`${demo.url()}/`, { headers: { accept: 'text/html' } });
     expect(response.headers.get('content-type')).toMatch(/text\/html/);
     expect(await response.text()).toContain('<h1>Visits: 1</h1>');
   });

@@ -6,7 +6,7 @@ import {
   DeleteItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { isSessionStoreError, SessionStoreError } from './errors';
+import { isConditionFailure, isSessionStoreError, SessionStoreError } from './errors';
 import type { RateLimiter } from './rate-limiter';
 import type { TableContext } from './table-context';
 
@@ -147,13 +147,7 @@ async function singleDeletes(
         await context.call('DeleteItem', (send) => context.client.send(command, send));
         return 'deleted';
       } catch (error) {
-        if ((error as SessionStoreError).cause instanceof Error) {
-          if (
-            ((error as SessionStoreError).cause as Error).name === 'ConditionalCheckFailedException'
-          ) {
-            return 'kept';
-          }
-        }
+        if (isConditionFailure(error)) return 'kept';
         throw error;
       }
     }),

@@ -34,6 +34,17 @@ export class SessionStoreError extends Error {
   }
 }
 
+/**
+ * True when `error` wraps DynamoDB's ConditionalCheckFailedException: a conditional write
+ * whose condition did not hold, which callers treat as an outcome, not a failure.
+ */
+export function isConditionFailure(error: unknown): boolean {
+  return (
+    error instanceof SessionStoreError &&
+    (error.cause as Error | undefined)?.name === 'ConditionalCheckFailedException'
+  );
+}
+
 /** True when `error` is a {@link SessionStoreError}, optionally with the given code. */
 export function isSessionStoreError(
   error: unknown,

@@ -1,6 +1,7 @@
 export { type NodeCallback, settle } from './callback-bridge';
 export type { CompressionOptions, EncryptionKey, EncryptionOptions } from './data-envelope';
 export {
+  isConditionFailure,
   isSessionStoreError,
   SessionStoreError,
   type SessionStoreErrorCode,

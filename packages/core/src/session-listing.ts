@@ -1,5 +1,6 @@
 import { type AttributeValue, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { BATCH_SIZE, deleteBatch } from './batch-delete';
+import { BoundedTasks } from './bounded-tasks';
 import { SessionStoreError } from './errors';
 import { RateLimiter } from './rate-limiter';
 import { fromSessionKey } from './session-key';
@@ -62,45 +63,34 @@ export async function deleteSessionKeys(
   options: BulkOptions & { concurrency?: number } = {},
 ): Promise<number> {
   const limiter = new RateLimiter(options.maxRequestsPerSecond);
-  const concurrency = Number.isFinite(options.concurrency)
-    ? Math.max(1, options.concurrency as number)
-    : 4;
-  const inFlight = new Set<Promise<void>>();
+  const tasks = new BoundedTasks(options.concurrency);
   const fallback = { useSingleDeletes: false };
   let deleted = 0;
-  let failure: unknown;
   let batch: AttributeValue[] = [];
-  const flush = async () => {
-    while (inFlight.size >= concurrency) await Promise.race(inFlight);
+  const flush = () => {
     const keysOfBatch = batch;
     batch = [];
-    const task: Promise<void> = deleteBatch(
-      context,
-      keysOfBatch,
-      { onlyIfExpired: false, limiter },
-      fallback,
-    )
-      .then((result) => {
-        deleted += result.deleted;
-      })
-      .catch((error: unknown) => {
-        failure ??= error;
-      })
-      .finally(() => inFlight.delete(task));
-    inFlight.add(task);
+    return tasks.add(async () => {
+      const result = await deleteBatch(
+        context,
+        keysOfBatch,
+        { onlyIfExpired: false, limiter },
+        fallback,
+      );
+      deleted += result.deleted;
+    });
   };
   try {
     for await (const key of keys) {
       throwIfAborted(options.signal);
-      if (failure !== undefined) break;
+      if (tasks.failed) break;
       batch.push(key);
       if (batch.length === BATCH_SIZE) await flush();
     }
-    if (batch.length > 0 && failure === undefined) await flush();
+    if (batch.length > 0 && !tasks.failed) await flush();
   } finally {
-    await Promise.all(inFlight);
+    await tasks.finish();
   }
-  if (failure !== undefined) throw failure;
   return deleted;
 }
 

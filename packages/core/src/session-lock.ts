@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type AttributeValue, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { isSessionStoreError, SessionStoreError } from './errors';
+import { isConditionFailure, SessionStoreError } from './errors';
 import type { TableContext } from './table-context';
 
 /** Opt-in pessimistic locking: one request at a time per session. */
@@ -130,11 +130,4 @@ export class SessionLocks {
     );
     return output.Item !== undefined;
   }
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return (
-    isSessionStoreError(error) &&
-    (error.cause as Error | undefined)?.name === 'ConditionalCheckFailedException'
-  );
 }

@@ -1,5 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { BATCH_SIZE, deleteBatch } from './batch-delete';
+import { BoundedTasks } from './bounded-tasks';
 import { RateLimiter } from './rate-limiter';
 import type { BulkOptions, TableContext } from './table-context';
 import { scanSessions } from './table-scan';
@@ -45,9 +46,6 @@ export async function reapExpiredSessions(
   options: ReapOptions = {},
 ): Promise<ReapResult> {
   const limiter = new RateLimiter(options.maxRequestsPerSecond);
-  const concurrency = Number.isFinite(options.concurrency)
-    ? Math.max(1, options.concurrency as number)
-    : 4;
   const fallback = { useSingleDeletes: false };
   const progress: ReapProgress = {
     found: 0,
@@ -56,8 +54,7 @@ export async function reapExpiredSessions(
     scanRequests: 0,
     deleteRequests: 0,
   };
-  const inFlight = new Set<Promise<void>>();
-  let failure: unknown;
+  const tasks = new BoundedTasks(options.concurrency);
   const report = () => options.onProgress?.({ ...progress });
 
   const send = async (keys: AttributeValue[]) => {
@@ -72,16 +69,8 @@ export async function reapExpiredSessions(
     progress.deleteRequests += result.requests;
     report();
   };
-  const schedule = async (keys: AttributeValue[]) => {
-    while (inFlight.size >= concurrency) await Promise.race(inFlight);
-    if (failure !== undefined || options.signal?.aborted) return;
-    const task: Promise<void> = send(keys)
-      .catch((error: unknown) => {
-        failure ??= error;
-      })
-      .finally(() => inFlight.delete(task));
-    inFlight.add(task);
-  };
+  const schedule = (keys: AttributeValue[]) =>
+    tasks.add(() => (options.signal?.aborted ? Promise.resolve() : send(keys)));
 
   let interrupted = false;
   const pending: AttributeValue[] = [];
@@ -107,14 +96,13 @@ export async function reapExpiredSessions(
         await schedule(pending.splice(0, BATCH_SIZE));
       }
       if (options.signal?.aborted) interrupted = true;
-      if (failure !== undefined || interrupted) break;
+      if (tasks.failed || interrupted) break;
     }
-    if (!interrupted && failure === undefined && pending.length > 0) await schedule(pending);
+    if (!interrupted && !tasks.failed && pending.length > 0) await schedule(pending);
   } catch (error) {
-    if ((error as { code?: string }).code !== 'ABORTED') failure ??= error;
+    if ((error as { code?: string }).code !== 'ABORTED') tasks.fail(error);
     else interrupted = true;
   }
-  await Promise.all(inFlight);
-  if (failure !== undefined) throw failure;
+  await tasks.finish();
   return { ...progress, interrupted };
 }

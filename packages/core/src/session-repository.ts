@@ -9,7 +9,12 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DataEnvelope } from './data-envelope';
-import { isSessionStoreError, SessionStoreError, toSessionStoreError } from './errors';
+import {
+  isConditionFailure,
+  isSessionStoreError,
+  SessionStoreError,
+  toSessionStoreError,
+} from './errors';
 import {
   cookieOrExpireField,
   isExpired,
@@ -727,11 +732,4 @@ async function withTimeout<Output>(
   } finally {
     clearTimeout(timer);
   }
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return (
-    isSessionStoreError(error) &&
-    (error.cause as Error | undefined)?.name === 'ConditionalCheckFailedException'
-  );
 }

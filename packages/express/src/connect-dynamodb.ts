@@ -32,7 +32,11 @@ export interface ConnectDynamoDBOptions extends Omit<SessionRepositoryOptions, '
   skipThrowMissingSpecialKeys?: boolean;
   /** True when the table is known to exist: skip the check (and creation) on first use. Default false. */
   initialized?: boolean;
-  /** Delete expired sessions every this many milliseconds (the timer does not keep the process alive). */
+  /**
+   * Delete expired sessions every this many milliseconds, through the repository's
+   * `scheduleReap` (one run at a time; the timer does not keep the process alive; failures go
+   * to `store.repository.onError` listeners).
+   */
   reapInterval?: number;
   /** AWS SDK v2 style configuration: `region`, `endpoint` and credentials keys are honoured. */
   AWSConfigJSON?: Record<string, unknown>;
@@ -54,7 +58,7 @@ export class ConnectDynamoDBStore<
   initialized: boolean;
   readonly #tableOptions: CreateTableOptions;
   #initializing: Promise<void> | undefined;
-  #reapTimer: NodeJS.Timeout | undefined;
+  #stopReaping: (() => void) | undefined;
 
   constructor(options: ConnectDynamoDBOptions = {}) {
     const { repositoryOptions, tableOptions, initialized, reapInterval } =
@@ -62,12 +66,7 @@ export class ConnectDynamoDBStore<
     super(repositoryOptions);
     this.initialized = initialized;
     this.#tableOptions = tableOptions;
-    if (reapInterval > 0) {
-      this.#reapTimer = setInterval(() => {
-        this.reap().catch((error: unknown) => this.#reportBackgroundError(error));
-      }, reapInterval);
-      this.#reapTimer.unref();
-    }
+    if (reapInterval > 0) this.#stopReaping = this.repository.scheduleReap(reapInterval);
   }
 
   /** The DynamoDB client in use. */
@@ -155,10 +154,10 @@ export class ConnectDynamoDBStore<
     return settle(reaped, callback);
   }
 
-  /** Stops the `reapInterval` timer. */
+  /** Stops the `reapInterval` timer (and a reap it has running). */
   clearInterval(): void {
-    if (this.#reapTimer) clearInterval(this.#reapTimer);
-    this.#reapTimer = undefined;
+    this.#stopReaping?.();
+    this.#stopReaping = undefined;
   }
 
   /** Stops the timer and releases the client if the store built it. */
@@ -170,11 +169,6 @@ export class ConnectDynamoDBStore<
   async #ensureTable(): Promise<void> {
     const status = await this.repository.tableStatus();
     if (status === null) await this.createSessionsTable();
-  }
-
-  #reportBackgroundError(error: unknown): void {
-    if (this.listenerCount('error') > 0) this.emit('error', error);
-    else process.emitWarning(`dynamodb-session: reap failed: ${(error as Error).message}`);
   }
 }
 
