@@ -80,7 +80,7 @@ export type RefreshOutcome = 'refreshed' | 'skipped' | 'missing';
  * DynamoDB rejects with a {@link SessionStoreError}. The constructor validates the options and
  * makes no network call.
  */
-export class SessionRepository<Data extends SessionData = SessionData> {
+export class SessionRepository<Data extends object = SessionData> {
   /** The DynamoDB client in use (the caller's, or one the repository built). */
   readonly client: DynamoDBClient;
   /** The validated options, defaults applied. */
@@ -160,7 +160,7 @@ export class SessionRepository<Data extends SessionData = SessionData> {
     if (data === null) {
       this.#recent.markGone(id);
       if (this.#lockTokens.has(id)) await this.release(id);
-    } else if (Number.isFinite(ttl)) this.#remember(id, data, ttl);
+    } else if (Number.isFinite(ttl)) this.#remember(id, data as SessionData, ttl);
     return data;
   }
 
@@ -200,7 +200,7 @@ export class SessionRepository<Data extends SessionData = SessionData> {
       );
     }
     if (this.options.readUnhashedIds) await this.#deleteKey(this.#legacyKey(id));
-    this.#remember(id, data, Number(item[this.options.expiresAttribute]?.N));
+    this.#remember(id, data as SessionData, Number(item[this.options.expiresAttribute]?.N));
   }
 
   /**
@@ -585,9 +585,9 @@ export class SessionRepository<Data extends SessionData = SessionData> {
 
   #encode(data: Data, itemKey: string): AttributeValue {
     const { optimisticLocking, versionField } = this.options;
-    let plain: SessionData = data;
-    if (optimisticLocking && versionField in data) {
-      const { [versionField]: _version, ...rest } = data;
+    let plain = data as SessionData;
+    if (optimisticLocking && versionField in plain) {
+      const { [versionField]: _version, ...rest } = plain;
       plain = rest;
     }
     if (!this.#envelope) return serializeSession(this.#serializer, plain);

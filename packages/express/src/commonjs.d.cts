@@ -1,3 +1,5 @@
+import type session = require('express-session');
+
 import type * as api from './index.js' with { 'resolution-mode': 'import' };
 
 /**
@@ -8,17 +10,16 @@ declare function connectDynamoDB(connect?: api.ConnectLike): api.ConnectDynamoDB
 
 declare namespace connectDynamoDB {
   export const DynamoDBStore: typeof api.DynamoDBStore;
-  export type DynamoDBStore<Data extends Record<string, unknown> = Record<string, unknown>> =
-    api.DynamoDBStore<Data>;
+  export type DynamoDBStore<Data extends object = session.SessionData> = api.DynamoDBStore<Data>;
   export const ConnectDynamoDBStore: typeof api.ConnectDynamoDBStore;
-  export type ConnectDynamoDBStore<Data extends Record<string, unknown> = Record<string, unknown>> =
+  export type ConnectDynamoDBStore<Data extends object = Record<string, unknown>> =
     api.ConnectDynamoDBStore<Data>;
   export const cookieExpiry: typeof api.cookieExpiry;
   export const connectDynamoDB: typeof api.connectDynamoDB;
   const _default: typeof api.connectDynamoDB;
 
   export { _default as default };
-  export type DynamoDBStoreOptions<Data extends Record<string, unknown> = Record<string, unknown>> =
+  export type DynamoDBStoreOptions<Data extends object = session.SessionData> =
     api.DynamoDBStoreOptions<Data>;
   export type StoredSession = api.StoredSession;
   export type ConnectDynamoDBOptions = api.ConnectDynamoDBOptions;

@@ -51,9 +51,7 @@ export interface ConnectDynamoDBOptions extends Omit<SessionRepositoryOptions, '
  * connect-dynamodb 3.x, and its table check on first use (create when missing, wait until
  * ACTIVE, once per store; skipped with `initialized: true`).
  */
-export class ConnectDynamoDBStore<
-  Data extends SessionData = SessionData,
-> extends DynamoDBStore<Data> {
+export class ConnectDynamoDBStore<Data extends object = SessionData> extends DynamoDBStore<Data> {
   /** True once the table is known to exist. */
   initialized: boolean;
   readonly #tableOptions: CreateTableOptions;

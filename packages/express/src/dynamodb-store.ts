@@ -11,8 +11,12 @@ import {
 } from '@dynamodb-session/core';
 import session from 'express-session';
 
-/** Options of {@link DynamoDBStore}: the core repository's options, or a repository to use. */
-export type DynamoDBStoreOptions<Data extends SessionData = SessionData> =
+/**
+ * Options of {@link DynamoDBStore}: the core repository's options, or a repository to use.
+ * `Data` is the session type, express-session's `SessionData` (with your augmentations) unless
+ * you pass a repository of another type.
+ */
+export type DynamoDBStoreOptions<Data extends object = session.SessionData> =
   | (SessionRepositoryOptions & { repository?: undefined })
   | { repository: SessionRepository<Data> };
 
@@ -24,8 +28,12 @@ export type StoredSession = session.SessionData & SessionData;
  * express-session's callback API onto a {@link SessionRepository}; every method also returns
  * a promise. The expiry of a session is its `cookie.expires`, or the repository's
  * `defaultLifetimeMs` for a browser-session cookie.
+ *
+ * The session type follows express-session's own: augment its `SessionData` interface
+ * (`declare module 'express-session' { interface SessionData { userId: string } }`) and
+ * `store.repository.get(id)` returns that type too.
  */
-export class DynamoDBStore<Data extends SessionData = SessionData> extends session.Store {
+export class DynamoDBStore<Data extends object = session.SessionData> extends session.Store {
   /** The repository holding the sessions; use it for anything beyond express-session's API. */
   readonly repository: SessionRepository<Data>;
 
@@ -43,7 +51,8 @@ export class DynamoDBStore<Data extends SessionData = SessionData> extends sessi
     callback?: NodeCallback<StoredSession | null>,
   ): Promise<StoredSession | null> {
     const loaded = this.repository.get(sid).then((data) => {
-      if (data === null || isObject(data.cookie)) return data as unknown as StoredSession | null;
+      if (data === null || isObject((data as SessionData).cookie))
+        return data as unknown as StoredSession | null;
       this.repository.report(
         new SessionStoreError(
           'CORRUPT_SESSION',

@@ -8,8 +8,12 @@ import {
 } from '@dynamodb-session/core';
 import type { SessionStore } from '@fastify/session';
 
-/** Options of {@link DynamoDBStore}: the core repository's options, or a repository to use. */
-export type DynamoDBStoreOptions<Data extends SessionData = SessionData> =
+/**
+ * Options of {@link DynamoDBStore}: the core repository's options, or a repository to use.
+ * `Data` is the session type, fastify's `Session` (with your augmentations) unless you pass a
+ * repository of another type.
+ */
+export type DynamoDBStoreOptions<Data extends object = FastifySession> =
   | (SessionRepositoryOptions & { repository?: undefined })
   | { repository: SessionRepository<Data> };
 
@@ -21,8 +25,12 @@ export type FastifySession = Parameters<SessionStore['set']>[1];
  * callback API onto a {@link SessionRepository}; every method also returns a promise. A session
  * expires at its `cookie.expires`, or after the repository's `defaultLifetimeMs` for a
  * browser-session cookie.
+ *
+ * The session type follows @fastify/session's own: augment fastify's `Session` interface
+ * (`declare module 'fastify' { interface Session { userId: string } }`) and
+ * `store.repository.get(id)` returns that type too.
  */
-export class DynamoDBStore<Data extends SessionData = SessionData> implements SessionStore {
+export class DynamoDBStore<Data extends object = FastifySession> implements SessionStore {
   /** The repository holding the sessions; use it for anything beyond @fastify/session's API. */
   readonly repository: SessionRepository<Data>;
 

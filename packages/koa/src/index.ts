@@ -6,7 +6,7 @@ import {
 } from '@dynamodb-session/core';
 
 /** Options of {@link DynamoDBStore}: the core repository's options, or a repository to use. */
-export type DynamoDBStoreOptions<Data extends SessionData = SessionData> =
+export type DynamoDBStoreOptions<Data extends object = SessionData> =
   | (SessionRepositoryOptions & { repository?: undefined })
   | { repository: SessionRepository<Data> };
 
@@ -26,7 +26,7 @@ export interface KoaStoreCallOptions {
  * `_expire` (koa-session's own expiry), or after `defaultLifetimeMs` for `maxAge: 'session'`.
  * A save that only extends the expiry (`rolling`, `renew`) moves the expiry alone.
  */
-export class DynamoDBStore<Data extends SessionData = SessionData> {
+export class DynamoDBStore<Data extends object = SessionData> {
   /** The repository holding the sessions; use it for anything beyond koa-session's API. */
   readonly repository: SessionRepository<Data>;
 
@@ -66,9 +66,10 @@ export class DynamoDBStore<Data extends SessionData = SessionData> {
     maxAge?: number | 'session',
     options: KoaStoreCallOptions = {},
   ): Promise<void> {
+    const expire = (sess as SessionData)._expire;
     const expiry =
-      typeof sess._expire === 'number'
-        ? sess._expire
+      typeof expire === 'number'
+        ? expire
         : typeof maxAge === 'number'
           ? expiryFromMaxAge(maxAge)
           : undefined;

@@ -1,0 +1,59 @@
+import {
+  createTestTable,
+  dropTable,
+  localClient,
+  testServers,
+} from '@dynamodb-session/test-support';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { SessionRepository } from '../src/index';
+
+/** A session type declared as an interface, as applications usually do. */
+interface ShopSession {
+  userId: string;
+  cart: { sku: string; quantity: number }[];
+  lastSeen?: string;
+}
+
+const server = testServers()[0];
+
+describe(`typed sessions through SessionRepository on ${server?.name}`, () => {
+  const client = localClient(server?.endpoint ?? '');
+  let table = '';
+  beforeAll(async () => {
+    table = await createTestTable(client);
+  });
+  afterAll(async () => {
+    await dropTable(client, table);
+    client.destroy();
+  });
+
+  it('reads, lists and writes the declared session type', async () => {
+    const repository = new SessionRepository<ShopSession>({ client, table, prefix: 'typed:' });
+    await repository.set('s-1', { userId: 'u-1', cart: [{ sku: 'tea', quantity: 2 }] });
+
+    const loaded = await repository.get('s-1');
+    expectTypeOf(loaded).toEqualTypeOf<ShopSession | null>();
+    expect(loaded?.cart[0]?.quantity).toBe(2);
+
+    for await (const { id, data } of repository.all()) {
+      expectTypeOf(data).toEqualTypeOf<ShopSession>();
+      expect([id, data.userId]).toEqual(['s-1', 'u-1']);
+    }
+    expectTypeOf(repository.save).parameter(1).toEqualTypeOf<ShopSession>();
+    expect(await repository.save('s-1', { userId: 'u-1', cart: [] })).toBe('written');
+    expect((await repository.get('s-1'))?.cart).toEqual([]);
+  });
+
+  it('is untyped data (any JSON object) without a type argument', () => {
+    const repository = new SessionRepository({ client, table });
+    expectTypeOf(repository.get).returns.resolves.toEqualTypeOf<Record<string, unknown> | null>();
+  });
+});
+
+/** Never called: compile-time checks that a wrong session shape is refused. */
+export function refusedShapes(repository: SessionRepository<ShopSession>) {
+  // @ts-expect-error cart is required
+  void repository.set('s', { userId: 'u' });
+  // @ts-expect-error quantity is a number
+  void repository.set('s', { userId: 'u', cart: [{ sku: 'tea', quantity: '2' }] });
+}

@@ -1,0 +1,64 @@
+import {
+  createTestTable,
+  dropTable,
+  localClient,
+  testServers,
+} from '@dynamodb-session/test-support';
+import express from 'express';
+import session from 'express-session';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { DynamoDBStore } from '../src/index';
+
+declare module 'express-session' {
+  interface SessionData {
+    cart?: { sku: string; quantity: number }[];
+  }
+}
+
+const server = testServers()[0];
+
+describe(`express-session's SessionData augmentation through DynamoDBStore on ${server?.name}`, () => {
+  const client = localClient(server?.endpoint ?? '');
+  let table = '';
+  beforeAll(async () => {
+    table = await createTestTable(client);
+  });
+  afterAll(async () => {
+    await dropTable(client, table);
+    client.destroy();
+  });
+
+  it('gives the repository the augmented SessionData type, and stores what the app wrote', async () => {
+    const store = new DynamoDBStore({ client, table, prefix: 'typed:' });
+    expectTypeOf(store.repository.get).returns.resolves.toEqualTypeOf<session.SessionData | null>();
+
+    const app = express();
+    app.use(session({ store, secret: 'typed sessions', resave: false, saveUninitialized: false }));
+    app.post('/cart/:sku', (req, res) => {
+      const cart = req.session.cart ?? [];
+      cart.push({ sku: req.params.sku, quantity: 1 });
+      req.session.cart = cart;
+      res.json({ items: cart.length });
+    });
+    const agent = request.agent(app);
+    await agent.post('/cart/tea').expect(200, { items: 1 });
+    await agent.post('/cart/milk').expect(200, { items: 2 });
+
+    const stored = [];
+    for await (const { data } of store.repository.all()) stored.push(data);
+    expect(stored).toHaveLength(1);
+    const [only] = stored;
+    expectTypeOf(only?.cart).toEqualTypeOf<{ sku: string; quantity: number }[] | undefined>();
+    expect(only?.cart?.map((line) => line.sku)).toEqual(['tea', 'milk']);
+    expect(only?.cookie.httpOnly).toBe(true);
+  });
+});
+
+/** Never called: compile-time checks that the augmentation is enforced on the app's side. */
+export function refusedShapes(req: express.Request, store: DynamoDBStore) {
+  // @ts-expect-error quantity is a number
+  req.session.cart = [{ sku: 'tea', quantity: 'one' }];
+  // @ts-expect-error the stored type is express-session's SessionData, which needs a cookie
+  void store.repository.set('s', { cart: [] });
+}
