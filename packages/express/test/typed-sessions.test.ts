@@ -53,12 +53,12 @@ describe(`express-session's SessionData augmentation through DynamoDBStore on ${
     expect(only?.cart?.map((line) => line.sku)).toEqual(['tea', 'milk']);
     expect(only?.cookie.httpOnly).toBe(true);
   });
-});
 
-/** Never called: compile-time checks that the augmentation is enforced on the app's side. */
-export function refusedShapes(req: express.Request, store: DynamoDBStore) {
-  // @ts-expect-error quantity is a number
-  req.session.cart = [{ sku: 'tea', quantity: 'one' }];
-  // @ts-expect-error the stored type is express-session's SessionData, which needs a cookie
-  void store.repository.set('s', { cart: [] });
-}
+  it('refuses other shapes at compile time', () => {
+    type Cart = express.Request['session']['cart'];
+    expectTypeOf<{ sku: string; quantity: string }[]>().not.toExtend<Cart>();
+    expectTypeOf<{ sku: string; quantity: number }[]>().toExtend<Cart>();
+    type Written = Parameters<DynamoDBStore['repository']['set']>[1];
+    expectTypeOf<{ cart: [] }>().not.toExtend<Written>();
+  });
+});

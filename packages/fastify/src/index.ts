@@ -1,7 +1,6 @@
 import {
   cookieExpiry,
   type NodeCallback,
-  type SessionData,
   SessionRepository,
   type SessionRepositoryOptions,
   settle,
