@@ -38,6 +38,7 @@ export {
 export { isSessionData, type SessionData } from './session-data';
 export { hashSessionId, MAX_KEY_BYTES, sessionIdProblem } from './session-key';
 export type { PessimisticLockingOptions } from './session-lock';
+export { DEBUG_NAMESPACE, loggedSessionId, type SessionLogger } from './session-logger';
 export type { ReapOptions, ReapProgress, ReapResult } from './session-reaper';
 export {
   type RefreshOutcome,

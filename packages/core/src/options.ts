@@ -10,6 +10,7 @@ import { ONE_DAY_MS, type SessionDataExpiry } from './expiry';
 import type { IndexAttribute } from './index-attributes';
 import type { SerializerName, SessionSerializer } from './serializers';
 import type { PessimisticLockingOptions } from './session-lock';
+import type { SessionLogger } from './session-logger';
 
 const attributeName = z.string().min(1, 'must be a non-empty attribute name').max(255);
 
@@ -81,6 +82,18 @@ export const sessionRepositoryOptionsSchema = z
           typeof (value as SessionDataExpiry).write === 'function',
         'must be an object with read and write methods',
       )
+      .optional(),
+    logger: z
+      .union([
+        z.literal(false),
+        z.custom<SessionLogger>(
+          (value) =>
+            value !== null &&
+            typeof value === 'object' &&
+            typeof (value as SessionLogger).debug === 'function',
+          'must be false or an object with a debug method',
+        ),
+      ])
       .optional(),
     touchAfterMs: z
       .union([z.literal('auto'), z.number().int().nonnegative().max(MAX_TIMER_MS)])
@@ -250,6 +263,14 @@ export interface SessionRepositoryOptions {
    * session is written at most every 10 minutes; a 30-second one every 3 seconds).
    */
   touchAfterMs?: number | 'auto';
+  /**
+   * Diagnostics (every DynamoDB call with its duration and outcome, what each read and save
+   * decided, reported errors): an object with a `debug(message, details)` method such as
+   * `console` or a pino logger, or `false` for none. Default: the `debug` package's namespace
+   * `dynamodb-session`, silent unless `DEBUG=dynamodb-session` is set. Session data and keys
+   * are never logged; session ids only as a short hash.
+   */
+  logger?: SessionLogger | false;
   /** Compress the stored session (`B` attribute) when its JSON reaches a size. Default off. */
   compression?: CompressionOptions;
   /**

@@ -44,6 +44,7 @@ import {
   sessionIdsByAttribute,
 } from './session-listing';
 import { SessionLocks } from './session-lock';
+import { DiagnosticLog, loggedSessionId } from './session-logger';
 import { type ReapOptions, type ReapResult, reapExpiredSessions } from './session-reaper';
 import {
   type CreateTableOptions,
@@ -97,6 +98,7 @@ export class SessionRepository<Data extends object = SessionData> {
   readonly #lockTokens = new Map<string, string>();
   readonly #passSignal: boolean;
   readonly #capacity: { ReturnConsumedCapacity?: 'TOTAL' };
+  readonly #log: DiagnosticLog;
 
   constructor(options?: SessionRepositoryOptions) {
     this.options = parseSessionRepositoryOptions(options);
@@ -132,6 +134,13 @@ export class SessionRepository<Data extends object = SessionData> {
     this.#locks = pessimisticLocking
       ? new SessionLocks(this.#context, pessimisticLocking)
       : undefined;
+    this.#log = new DiagnosticLog(this.options.logger);
+    this.#log.write('repository created', () => ({
+      table: this.options.table,
+      prefix: this.options.prefix,
+      ownsClient: this.#ownsClient,
+      ...(endpoint && { endpoint }),
+    }));
   }
 
   /** The session `id`, or `null` when it is missing, expired, unreadable or `id` is malformed. */
@@ -161,6 +170,11 @@ export class SessionRepository<Data extends object = SessionData> {
       this.#recent.markGone(id);
       if (this.#lockTokens.has(id)) await this.release(id);
     } else if (Number.isFinite(ttl)) this.#remember(id, data as SessionData, ttl);
+    this.#log.write('get', () => ({
+      session: loggedSessionId(id),
+      found: data !== null,
+      ...(output.Item && data === null && { reason: 'expired or unreadable' }),
+    }));
     return data;
   }
 
@@ -210,15 +224,15 @@ export class SessionRepository<Data extends object = SessionData> {
    */
   async save(id: string, data: Data, expiry?: SessionExpiry | null): Promise<SaveOutcome> {
     const recent = this.#recent.recall(id);
-    if (
+    const unchanged =
       recent !== undefined &&
       isSessionData(data) &&
-      recent.fingerprint === fingerprintSession(data)
-    ) {
-      return this.refresh(id, expiry);
-    }
-    await this.set(id, data, expiry);
-    return 'written';
+      recent.fingerprint === fingerprintSession(data);
+    let outcome: SaveOutcome = 'written';
+    if (unchanged) outcome = await this.refresh(id, expiry);
+    else await this.set(id, data, expiry);
+    this.#log.write('save', () => ({ session: loggedSessionId(id), unchanged, outcome }));
+    return outcome;
   }
 
   /**
@@ -242,9 +256,12 @@ export class SessionRepository<Data extends object = SessionData> {
       (ttlSeconds - recent.ttlSeconds) * 1000 <= window
     ) {
       await this.release(id);
+      this.#log.write('refresh', () => ({ session: loggedSessionId(id), outcome: 'skipped' }));
       return 'skipped';
     }
-    return (await this.touch(id, ttlSeconds * 1000)) ? 'refreshed' : 'missing';
+    const outcome = (await this.touch(id, ttlSeconds * 1000)) ? 'refreshed' : 'missing';
+    this.#log.write('refresh', () => ({ session: loggedSessionId(id), outcome }));
+    return outcome;
   }
 
   /**
@@ -304,6 +321,7 @@ export class SessionRepository<Data extends object = SessionData> {
     this.#lockTokens.delete(id);
     await this.#deleteKey(this.#key(id));
     if (this.options.readUnhashedIds) await this.#deleteKey(this.#legacyKey(id));
+    this.#log.write('destroy', () => ({ session: loggedSessionId(id) }));
   }
 
   async #deleteKey(key: SessionItem): Promise<void> {
@@ -322,8 +340,10 @@ export class SessionRepository<Data extends object = SessionData> {
    * optional rate limit, progress reports, and an abort signal (it then resolves with
    * `interrupted: true` once the batches already sent have finished).
    */
-  reap(options?: ReapOptions): Promise<ReapResult> {
-    return reapExpiredSessions(this.#context, options);
+  async reap(options?: ReapOptions): Promise<ReapResult> {
+    const result = await reapExpiredSessions(this.#context, options);
+    this.#log.write('reap', () => ({ ...result }));
+    return result;
   }
 
   /**
@@ -673,6 +693,7 @@ export class SessionRepository<Data extends object = SessionData> {
   }
 
   #report(error: SessionStoreError): void {
+    this.#log.write('error', () => ({ code: error.code, message: error.message }));
     for (const listener of this.#errorListeners) {
       try {
         listener(error);
@@ -687,17 +708,26 @@ export class SessionRepository<Data extends object = SessionData> {
     send: (options?: { abortSignal: AbortSignal }) => Promise<Output>,
   ): Promise<Output> {
     let output: Output;
+    const started = this.#log.enabled ? performance.now() : 0;
+    const logCall = (outcome: string) =>
+      this.#log.write(`dynamodb ${operation}`, () => ({
+        table: this.options.table,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+        outcome,
+      }));
     try {
       output = await withTimeout(send, this.options.requestTimeoutMs, this.#passSignal);
     } catch (error) {
       this.#metrics.request(operation);
       const failure = toSessionStoreError(error, `${operation} on ${this.options.table}`);
+      logCall(isConditionFailure(failure) ? 'condition not met' : failure.code);
       if (!isConditionFailure(failure)) {
         this.#metrics.error(failure.code);
         this.#report(failure);
       }
       throw failure;
     }
+    logCall('ok');
     this.#metrics.request(operation, output);
     return output;
   }
