@@ -7,7 +7,7 @@
  * stderr. See the README for the environment variables.
  */
 import { fileURLToPath } from 'node:url';
-import { cookieExpiry, isSessionStoreError } from '@dynamodb-session/core';
+import { expiryInSessionData, isSessionStoreError } from '@dynamodb-session/core';
 import { newSession } from './new-session.js';
 import { openRepository, USER_INDEX } from './open-repository.js';
 
@@ -67,10 +67,11 @@ const commands = {
     const data = await repository.get(id);
     if (data === null) return missing(id);
     data[field] = parseValue(value);
-    // Keep the session's own expiry (its cookie.expires) instead of starting a new lifetime.
-    // A request of the web app may write the same session meanwhile; if that matters, turn on
-    // the repository's `optimisticLocking` (in the app's store too).
-    await repository.set(id, data, cookieExpiry(data));
+    // Keep the session's own expiry instead of starting a new lifetime: `cookie.expires` for
+    // express-session and @fastify/session sessions, `_expire` for koa-session ones (`get`
+    // has already moved it up to a later TTL refresh). A request of the web app may write the
+    // same session meanwhile; if that matters, turn on `optimisticLocking` (in its store too).
+    await repository.set(id, data, expiryInSessionData(data));
     console.log(JSON.stringify(data, null, 2));
     return 0;
   },

@@ -7,7 +7,7 @@
  * everywhere, reaps an expired session and deletes one, leaving only bob's laptop session.
  * By default on an embedded, in-memory dynalite; see the README for a real table.
  */
-import { cookieExpiry } from '@dynamodb-session/core';
+import { expiryInSessionData } from '@dynamodb-session/core';
 import { newSession } from './new-session.js';
 import { openRepository, USER_INDEX } from './open-repository.js';
 
@@ -49,10 +49,10 @@ try {
   console.log(`   ${JSON.stringify(bob)}`);
   console.log(`   the expired one reads as: ${JSON.stringify(await repository.get(stale.id))}`);
 
-  step('repository.set(id, changed, cookieExpiry(changed)): rename the device, same expiry');
+  step('repository.set(id, changed, expiryInSessionData(changed)): rename the device, same expiry');
   if (bob) {
     bob.device = 'work laptop';
-    await repository.set(bobLaptop, bob, cookieExpiry(bob));
+    await repository.set(bobLaptop, bob, expiryInSessionData(bob));
     console.log(`   ${JSON.stringify(await repository.get(bobLaptop))}`);
   }
 
