@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 /**
- * `npm run demo [-- express|koa|fastify]`: installs the workspace with the pinned pnpm, builds
- * the packages the example needs, and starts it (express by default).
+ * `npm run demo [-- express|koa|fastify|crud|lambda]`: installs the workspace with the pinned
+ * pnpm, builds the packages the example needs, and starts it (express by default): the web
+ * demos serve on a local port, `crud` runs its walkthrough of SessionRepository, `lambda`
+ * invokes its Lambda handler with sample API Gateway events.
  */
 import { spawnSync } from 'node:child_process';
 
-const framework = process.argv[2] ?? 'express';
-if (!['express', 'koa', 'fastify'].includes(framework)) {
-  console.error(`unknown demo "${framework}": use express, koa or fastify`);
+const examples = ['express', 'koa', 'fastify', 'crud', 'lambda'];
+const name = process.argv[2] ?? 'express';
+if (!examples.includes(name)) {
+  console.error(`unknown demo "${name}": use ${examples.join(', ')}`);
   process.exit(2);
 }
-const example = `@dynamodb-session/example-${framework}`;
+const example = `@dynamodb-session/example-${name}`;
 const pnpm = (...args) => {
   const result = spawnSync(process.execPath, ['scripts/pnpm.mjs', ...args], { stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);
