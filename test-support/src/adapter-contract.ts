@@ -209,7 +209,7 @@ export function describeAdapterContract(adapter: AdapterUnderTest): void {
         }
       });
 
-      it('refreshes the expiry of unmodified sessions at most once a second by default, never with a full write', async () => {
+      it('refreshes the expiry of unmodified sessions at most once a second, never with a full write', async () => {
         const { url } = await start();
         const browser = cookieJarFetch(url);
         await browser('/count');

@@ -116,8 +116,3 @@ export function validateEncryptionKeys(keys: readonly EncryptionKey[]): string |
   }
   return undefined;
 }
-
-/** Turns an envelope failure into the error the repository reports for a corrupt item. */
-export function envelopeError(error: unknown): SessionStoreError {
-  return new SessionStoreError('CORRUPT_SESSION', (error as Error).message, { cause: error });
-}

@@ -16,7 +16,6 @@ export type SessionStoreErrorCode =
   | 'ABORTED'
   | 'CONFLICT'
   | 'LOCK_TIMEOUT'
-  | 'UNSUPPORTED'
   | 'DYNAMODB_ERROR';
 
 /**

@@ -14,7 +14,7 @@ export interface TableContext {
 
 /** Options shared by the bulk operations. */
 export interface BulkOptions {
-  /** Parallel Scan segments. Default 4. */
+  /** Parallel Scan segments. Default 4 for `reap`, 2 for `ids`, `all`, `length` and `clear`. */
   segments?: number;
   /** Upper bound on DynamoDB requests per second across the whole operation. Default none. */
   maxRequestsPerSecond?: number;

@@ -49,7 +49,7 @@ export class DynamoDBStore<Data extends object = FastifySession> implements Sess
   /**
    * Stores session `sessionId` until its cookie expires. @fastify/session calls this on every
    * response of a rolling session: a session whose data is unchanged since it was loaded only
-   * has its TTL moved, when it lags by a second or more (more than `touchAfterMs` if set).
+   * has its TTL moved, and only when the stored one lags by more than `touchAfterMs`.
    */
   set(sessionId: string, session: FastifySession, callback?: NodeCallback<void>): Promise<void> {
     const data = session as unknown as Data;

@@ -6,9 +6,10 @@ export const countCommand: Command = {
   name: 'count',
   interruptible: true,
   arguments: '',
-  summary: 'count the live sessions of the prefix (a COUNT scan)',
+  summary: 'count the live sessions of the prefix (a scan of keys and expiries)',
   description:
-    'Counts the live (unexpired) sessions of the prefix with a parallel COUNT scan: it reads ' +
+    'Counts the live (unexpired) sessions of the prefix with a parallel scan that reads only ' +
+    'keys and expiries; it still reads ' +
     'the whole table, so it costs read capacity in proportion to the table size.',
   options: {},
   optionHelp: [],
