@@ -64,7 +64,20 @@ export class ConnectDynamoDBStore<Data extends object = SessionData> extends Dyn
     super(repositoryOptions);
     this.initialized = initialized;
     this.#tableOptions = tableOptions;
-    if (reapInterval > 0) this.#stopReaping = this.repository.scheduleReap(reapInterval);
+    if (reapInterval > 0) {
+      try {
+        this.#stopReaping = this.repository.scheduleReap(reapInterval);
+      } catch (error) {
+        this.close();
+        throw new SessionStoreError(
+          'INVALID_OPTIONS',
+          `option "reapInterval": ${(error as Error).message}`,
+          {
+            cause: error,
+          },
+        );
+      }
+    }
   }
 
   /** The DynamoDB client in use. */

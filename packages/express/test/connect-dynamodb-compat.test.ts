@@ -576,6 +576,12 @@ for (const server of testServers()) {
         expect(reaped.result).toBe(keys.length);
       });
 
+      it('refuses a reapInterval too long for a timer, naming the option', () => {
+        expect(() => new StoreClass({ table, initialized: true, reapInterval: 2 ** 31 })).toThrow(
+          /option "reapInterval": the reap interval must be a positive number of milliseconds/,
+        );
+      });
+
       it('reapInterval reaps on a timer until clearInterval() stops it', async () => {
         const { client: counted, count } = countingClient(server.endpoint);
         await putRaw('interval:first', nowSeconds() - 10);
