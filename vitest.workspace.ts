@@ -6,4 +6,5 @@ export default [
   'packages/*/vitest.config.ts',
   'examples/*/vitest.config.ts',
   'reliability/vitest.config.ts',
+  'scripts/test/vitest.config.ts',
 ];
