@@ -6,10 +6,12 @@
  * packages of express, koa and fastify (real frameworks on real local servers); the
  * connect-dynamodb drop-in (CommonJS); the CLI's executable. The
  * machine's own Node (20) runs the whole suite in `vitest run`. Prints one line per Node
- * version and exits non-zero on any failure. Run after the build.
+ * version and, last, the total of the whole test command (the counts the preceding `vitest run`
+ * left in node_modules/.cache/test-summary.json, plus these); exits non-zero on any failure.
+ * Run after the build.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,11 +42,13 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const vitest = join(root, 'node_modules/vitest/vitest.mjs');
 const reports = mkdtempSync(join(tmpdir(), 'node-matrix-'));
 const totals = { passed: 0, failed: 0, skipped: 0 };
+const passedOn = [];
 let ok = true;
 try {
   for (const version of NODE_VERSIONS) {
     const result = runOn(version);
     totals.passed += result.passed;
+    passedOn.push(result.passed);
     totals.failed += result.failed;
     totals.skipped += result.skipped;
     ok &&= result.ok;
@@ -56,8 +60,20 @@ try {
 } finally {
   rmSync(reports, { recursive: true, force: true });
 }
+const summaryFile = join(root, 'node_modules/.cache/test-summary.json');
+const main = existsSync(summaryFile) ? JSON.parse(readFileSync(summaryFile, 'utf8')) : undefined;
+rmSync(summaryFile, { force: true });
+const runs = [
+  ...(main ? [`node ${main.node}: ${main.passed}`] : []),
+  ...NODE_VERSIONS.map((version, i) => `node ${version}: ${passedOn[i]}`),
+];
+const all = {
+  passed: totals.passed + (main?.passed ?? 0),
+  failed: totals.failed + (main?.failed ?? 0),
+  skipped: totals.skipped + (main?.skipped ?? 0),
+};
 console.log(
-  `node-matrix: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`,
+  `\ntests: ${all.passed} passed, ${all.failed} failed, ${all.skipped} skipped (passed per run: ${runs.join(', ')})`,
 );
 process.exitCode = ok ? 0 : 1;
 
