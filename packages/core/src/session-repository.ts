@@ -45,6 +45,7 @@ import {
 } from './session-listing';
 import { SessionLocks } from './session-lock';
 import { type ReapOptions, type ReapResult, reapExpiredSessions } from './session-reaper';
+import type { SessionRepositoryLike } from './session-repository-like';
 import {
   type CreateTableOptions,
   type CreateTableResult,
@@ -62,7 +63,7 @@ export type SessionItem = Record<string, AttributeValue>;
 export type SessionErrorListener = (error: SessionStoreError) => void;
 
 /** The longest window of `touchAfterMs: 'auto'`: 10 minutes. */
-const AUTO_TOUCH_AFTER_MAX_MS = 600_000;
+export const AUTO_TOUCH_AFTER_MAX_MS = 600_000;
 
 /** What {@link SessionRepository.save} did. */
 export type SaveOutcome = 'written' | RefreshOutcome;
@@ -80,7 +81,9 @@ export type RefreshOutcome = 'refreshed' | 'skipped' | 'missing';
  * DynamoDB rejects with a {@link SessionStoreError}. The constructor validates the options and
  * makes no network call.
  */
-export class SessionRepository<Data extends SessionData = SessionData> {
+export class SessionRepository<Data extends SessionData = SessionData>
+  implements SessionRepositoryLike<Data>
+{
   /** The DynamoDB client in use (the caller's, or one the repository built). */
   readonly client: DynamoDBClient;
   /** The validated options, defaults applied. */

@@ -1,3 +1,6 @@
+import type { SessionRepository, SessionRepositoryLike } from '@dynamodb-session/core' with {
+  'resolution-mode': 'import',
+};
 import type * as api from './index.js' with { 'resolution-mode': 'import' };
 
 /**
@@ -8,8 +11,10 @@ declare function connectDynamoDB(connect?: api.ConnectLike): api.ConnectDynamoDB
 
 declare namespace connectDynamoDB {
   export const DynamoDBStore: typeof api.DynamoDBStore;
-  export type DynamoDBStore<Data extends Record<string, unknown> = Record<string, unknown>> =
-    api.DynamoDBStore<Data>;
+  export type DynamoDBStore<
+    Data extends Record<string, unknown> = Record<string, unknown>,
+    Repository extends SessionRepositoryLike<Data> = SessionRepository<Data>,
+  > = api.DynamoDBStore<Data, Repository>;
   export const ConnectDynamoDBStore: typeof api.ConnectDynamoDBStore;
   export type ConnectDynamoDBStore<Data extends Record<string, unknown> = Record<string, unknown>> =
     api.ConnectDynamoDBStore<Data>;
@@ -18,8 +23,10 @@ declare namespace connectDynamoDB {
   const _default: typeof api.connectDynamoDB;
 
   export { _default as default };
-  export type DynamoDBStoreOptions<Data extends Record<string, unknown> = Record<string, unknown>> =
-    api.DynamoDBStoreOptions<Data>;
+  export type DynamoDBStoreOptions<
+    Data extends Record<string, unknown> = Record<string, unknown>,
+    Repository extends SessionRepositoryLike<Data> = SessionRepositoryLike<Data>,
+  > = api.DynamoDBStoreOptions<Data, Repository>;
   export type StoredSession = api.StoredSession;
   export type ConnectDynamoDBOptions = api.ConnectDynamoDBOptions;
   export type ConnectDynamoDBStoreClass = api.ConnectDynamoDBStoreClass;

@@ -4,6 +4,7 @@ import {
   resolveExpiryMs,
   type SessionData,
   SessionRepository,
+  type SessionRepositoryLike,
   type SessionRepositoryOptions,
   SessionStoreError,
   settle,
@@ -11,10 +12,15 @@ import {
 } from '@dynamodb-session/core';
 import session from 'express-session';
 
-/** Options of {@link DynamoDBStore}: the core repository's options, or a repository to use. */
-export type DynamoDBStoreOptions<Data extends SessionData = SessionData> =
-  | (SessionRepositoryOptions & { repository?: undefined })
-  | { repository: SessionRepository<Data> };
+/**
+ * Options of {@link DynamoDBStore}: the core repository's options, or a repository to use (a
+ * `SessionRepository`, or any `SessionRepositoryLike` such as the in-memory repository of
+ * `@dynamodb-session/core/testing`).
+ */
+export type DynamoDBStoreOptions<
+  Data extends SessionData = SessionData,
+  Repository extends SessionRepositoryLike<Data> = SessionRepositoryLike<Data>,
+> = (SessionRepositoryOptions & { repository?: undefined }) | { repository: Repository };
 
 /** The session object express-session hands to a store. */
 export type StoredSession = session.SessionData & SessionData;
@@ -25,13 +31,24 @@ export type StoredSession = session.SessionData & SessionData;
  * a promise. The expiry of a session is its `cookie.expires`, or the repository's
  * `defaultLifetimeMs` for a browser-session cookie.
  */
-export class DynamoDBStore<Data extends SessionData = SessionData> extends session.Store {
+export class DynamoDBStore<
+  Data extends SessionData = SessionData,
+  Repository extends SessionRepositoryLike<Data> = SessionRepository<Data>,
+> extends session.Store {
   /** The repository holding the sessions; use it for anything beyond express-session's API. */
-  readonly repository: SessionRepository<Data>;
+  readonly repository: Repository;
 
-  constructor(options: DynamoDBStoreOptions<Data> = {}) {
+  /** A store on a `SessionRepository` built from `options`. */
+  constructor(options?: SessionRepositoryOptions & { repository?: undefined });
+  /** A store on `options.repository`, or on a `SessionRepository` built from `options`. */
+  constructor(options: DynamoDBStoreOptions<Data, Repository>);
+  constructor(options: DynamoDBStoreOptions<Data, Repository> = {}) {
     super();
-    this.repository = options.repository ?? new SessionRepository<Data>(options);
+    this.repository =
+      options.repository ??
+      (new SessionRepository<Data>(
+        options as SessionRepositoryOptions,
+      ) as SessionRepositoryLike<Data> as Repository);
   }
 
   /**

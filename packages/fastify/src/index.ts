@@ -3,15 +3,21 @@ import {
   type NodeCallback,
   type SessionData,
   SessionRepository,
+  type SessionRepositoryLike,
   type SessionRepositoryOptions,
   settle,
 } from '@dynamodb-session/core';
 import type { SessionStore } from '@fastify/session';
 
-/** Options of {@link DynamoDBStore}: the core repository's options, or a repository to use. */
-export type DynamoDBStoreOptions<Data extends SessionData = SessionData> =
-  | (SessionRepositoryOptions & { repository?: undefined })
-  | { repository: SessionRepository<Data> };
+/**
+ * Options of {@link DynamoDBStore}: the core repository's options, or a repository to use (a
+ * `SessionRepository`, or any `SessionRepositoryLike` such as the in-memory repository of
+ * `@dynamodb-session/core/testing`).
+ */
+export type DynamoDBStoreOptions<
+  Data extends SessionData = SessionData,
+  Repository extends SessionRepositoryLike<Data> = SessionRepositoryLike<Data>,
+> = (SessionRepositoryOptions & { repository?: undefined }) | { repository: Repository };
 
 /** The session object @fastify/session hands to a store (`request.session`). */
 export type FastifySession = Parameters<SessionStore['set']>[1];
@@ -22,12 +28,24 @@ export type FastifySession = Parameters<SessionStore['set']>[1];
  * expires at its `cookie.expires`, or after the repository's `defaultLifetimeMs` for a
  * browser-session cookie.
  */
-export class DynamoDBStore<Data extends SessionData = SessionData> implements SessionStore {
+export class DynamoDBStore<
+  Data extends SessionData = SessionData,
+  Repository extends SessionRepositoryLike<Data> = SessionRepository<Data>,
+> implements SessionStore
+{
   /** The repository holding the sessions; use it for anything beyond @fastify/session's API. */
-  readonly repository: SessionRepository<Data>;
+  readonly repository: Repository;
 
-  constructor(options: DynamoDBStoreOptions<Data> = {}) {
-    this.repository = options.repository ?? new SessionRepository<Data>(options);
+  /** A store on a `SessionRepository` built from `options`. */
+  constructor(options?: SessionRepositoryOptions & { repository?: undefined });
+  /** A store on `options.repository`, or on a `SessionRepository` built from `options`. */
+  constructor(options: DynamoDBStoreOptions<Data, Repository>);
+  constructor(options: DynamoDBStoreOptions<Data, Repository> = {}) {
+    this.repository =
+      options.repository ??
+      (new SessionRepository<Data>(
+        options as SessionRepositoryOptions,
+      ) as SessionRepositoryLike<Data> as Repository);
   }
 
   /** Loads session `sessionId`: `null` when it is missing or expired. */
