@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { toSessionStoreError } from '../errors';
 import { parseSessionRepositoryOptions, type SessionRepositoryOptions } from '../options';
 import { createSessionTable } from '../session-table';
@@ -14,7 +14,7 @@ export interface LocalDynamoDBOptions {
   /**
    * A running DynamoDB-compatible server to use instead of starting dynalite, e.g. DynamoDB
    * Local in CI (`http://localhost:8000`). Default: the `DYNAMODB_ENDPOINT` environment
-   * variable; when that is unset too, dynalite is started in this process.
+   * variable; when that is unset or empty too, dynalite is started in this process.
    */
   endpoint?: string;
   /**
@@ -47,7 +47,8 @@ export interface LocalDynamoDB {
   repositoryOptions: SessionRepositoryOptions & { client: DynamoDBClient; table: string };
   /**
    * Stops the dynalite server this call started (its data goes with it), or deletes the table
-   * on a server that was already running; then destroys the client. Safe to call twice.
+   * on a server that was already running and waits until it is gone; then destroys the client.
+   * Safe to call twice.
    */
   stop(): Promise<void>;
 }
@@ -66,7 +67,7 @@ export async function startLocalDynamoDB(
     ...options.repositoryOptions,
     table: tableName,
   });
-  const running = options.endpoint ?? process.env.DYNAMODB_ENDPOINT;
+  const running = options.endpoint ?? (process.env.DYNAMODB_ENDPOINT || undefined);
   const server = running === undefined ? await listenDynalite() : undefined;
   const endpoint = running ?? (server as { endpoint: string }).endpoint;
   const client = new DynamoDBClient({
@@ -128,9 +129,15 @@ async function listenDynalite(): Promise<{ endpoint: string; close(): Promise<vo
   };
 }
 
+/** Deletes `table` and waits (up to 30 s) until the server no longer lists it. */
 async function deleteTable(client: DynamoDBClient, table: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
   try {
     await client.send(new DeleteTableCommand({ TableName: table }));
+    while (Date.now() < deadline) {
+      await client.send(new DescribeTableCommand({ TableName: table }));
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
   } catch (error) {
     if ((error as Error).name !== 'ResourceNotFoundException') {
       throw toSessionStoreError(error, `DeleteTable ${table}`);
