@@ -13,6 +13,7 @@ const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8
   exports: Record<string, Record<string, Record<string, string>>>;
   peerDependencies: Record<string, string>;
   peerDependenciesMeta: Record<string, { optional?: boolean }>;
+  typesVersions: Record<string, Record<string, string[]>>;
 };
 const entry = `${manifest.name}/testing`;
 const distFiles = ['testing.js', 'testing.cjs', 'testing.d.ts', 'testing.d.cts'];
@@ -49,7 +50,7 @@ describe(`the built subpath ${entry}`, () => {
     }
   });
 
-  it('is exported with types first, for import and require', () => {
+  it('is exported with types first, for import and require (and typesVersions for node10)', () => {
     expect(manifest.exports['./testing']).toEqual({
       import: { types: './dist/testing.d.ts', default: './dist/testing.js' },
       require: { types: './dist/testing.d.cts', default: './dist/testing.cjs' },
@@ -57,6 +58,7 @@ describe(`the built subpath ${entry}`, () => {
     for (const condition of ['import', 'require']) {
       expect(Object.keys(manifest.exports['./testing']?.[condition] ?? {})[0]).toBe('types');
     }
+    expect(manifest.typesVersions['*']?.testing).toEqual(['./dist/testing.d.cts']);
   });
 
   it('makes dynalite an optional peer dependency', () => {

@@ -1,4 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BATCH_SIZE } from '../batch-delete';
 import { SessionStoreError } from '../errors';
 import { resolveExpiryMs, type SessionExpiry, toTtlSeconds } from '../expiry';
 import {
@@ -38,9 +39,6 @@ export interface MemorySessionRepositoryOptions extends SessionRepositoryOptions
    */
   storage?: MemorySessionStorage;
 }
-
-/** DynamoDB's limit on the items of one batch write: the batches the counters report. */
-const BATCH_SIZE = 25;
 
 /**
  * Sessions in memory, with the behaviour of {@link SessionRepository} (the same contract suite
