@@ -44,9 +44,9 @@ export interface MemorySessionRepositoryOptions extends SessionRepositoryOptions
  * Sessions in memory, with the behaviour of {@link SessionRepository} (the same contract suite
  * proves it), for an app's own tests: no DynamoDB, no network, and a clock of your own.
  *
- * Options are validated by the same schema (DynamoDB-only ones, such as `client` or
- * `compression`, are accepted; those that change what is stored, such as `serializer`,
- * `indexAttributes` or `hashSessionIds`, apply). Items are encoded and read back by the core's
+ * Options are validated by the same schema: those about the connection (`client`, `region`,
+ * `endpoint`, `requestTimeoutMs`...) are accepted and unused, those that change what is stored
+ * (`serializer`, `compression`, `encryption`, `indexAttributes`, `hashSessionIds`...) apply. Items are encoded and read back by the core's
  * own code, so data makes the JSON round trip DynamoDB would give it (Dates come back as ISO
  * strings), expiry follows the TTL attribute and `cookie.expires` / `_expire` to the millisecond,
  * malformed ids read as missing and are refused on write (`INVALID_SESSION_ID`), and oversized
