@@ -42,7 +42,7 @@ const SECRET = 'bench-secret-bench-secret-bench-secret';
 /** Brings the stored item close to, and under, 1 KB (one write request unit). */
 const PADDING = 'p'.repeat(700);
 const ONE_DAY_MS = 86_400_000;
-let repository: SessionRepository | undefined;
+let repository: SessionRepository<object> | undefined;
 let connectCapacity: CapacityTotals | undefined;
 
 /** Options of every dynamodb-session store: the defaults, with the client built by the store. */

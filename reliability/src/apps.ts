@@ -64,7 +64,7 @@ export interface ReliabilityAppOptions {
 export interface ReliabilityApp extends RunningApp {
   framework: FrameworkName;
   /** The store's repository, for `onError` and direct reads. */
-  repository: SessionRepository;
+  repository: SessionRepository<object>;
 }
 
 /**
@@ -209,7 +209,7 @@ const ONE_HOUR_MS = 3_600_000;
 async function listen(
   framework: FrameworkName,
   server: Server,
-  repository: SessionRepository,
+  repository: SessionRepository<object>,
 ): Promise<ReliabilityApp> {
   server.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));

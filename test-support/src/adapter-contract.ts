@@ -118,118 +118,217 @@ export function describeAdapterContract(adapter: AdapterUnderTest): void {
     describe(`adapter contract: ${adapter.name} on ${server.name}`, () => {
       const client = localClient(server.endpoint);
       let table = '';
-      const apps: RunningApp[] = [];
-      const start = async (options: Partial<AppOptions> = {}) => {
-        const app = await adapter.start({ client, table, maxAgeMs: 60_000, ...options });
-        apps.push(app);
-        return app;
-      };
-      const unhandled: unknown[] = [];
-      const onUnhandled = (reason: unknown) => unhandled.push(reason);
-
       beforeAll(async () => {
-        process.on('unhandledRejection', onUnhandled);
         table = await createTestTable(client);
       });
       afterAll(async () => {
-        process.off('unhandledRejection', onUnhandled);
-        await Promise.all(apps.map((app) => app.close()));
         await dropTable(client, table);
         client.destroy();
-        expect(unhandled).toEqual([]);
       });
-
-      it('creates a session, reads it back and updates it across requests', async () => {
-        const browser = cookieJarFetch((await start()).url);
-        expect(await json(await browser('/count'))).toEqual({ status: 200, body: { views: 1 } });
-        expect(await json(await browser('/count'))).toEqual({ status: 200, body: { views: 2 } });
-        expect(await json(await browser('/peek'))).toEqual({ status: 200, body: { views: 2 } });
-        expect(await json(await browser('/count'))).toEqual({ status: 200, body: { views: 3 } });
-      });
-
-      it('keeps the sessions of two clients apart', async () => {
-        const { url } = await start();
-        const first = cookieJarFetch(url);
-        const second = cookieJarFetch(url);
-        await first('/count');
-        await first('/count');
-        expect((await json(await second('/count'))).body).toEqual({ views: 1 });
-        expect((await json(await first('/peek'))).body).toEqual({ views: 2 });
-      });
-
-      it('destroys the session on logout', async () => {
-        const browser = cookieJarFetch((await start()).url);
-        await browser('/count');
-        await browser('/count');
-        expect((await json(await browser('/logout', { method: 'POST' }))).status).toBe(200);
-        expect((await json(await browser('/peek'))).body).toEqual({ views: 0 });
-        expect((await json(await browser('/count'))).body).toEqual({ views: 1 });
-      });
-
-      it('ends a session at its expiry (to the second once only its TTL was refreshed)', async () => {
-        const browser = cookieJarFetch((await start({ maxAgeMs: 1_500 })).url);
-        expect((await json(await browser('/count'))).body).toEqual({ views: 1 });
-        expect((await json(await browser('/peek'))).body).toEqual({ views: 1 });
-        await sleep(1_500 + 1_000 + 200);
-        expect((await json(await browser('/peek'))).body).toEqual({ views: 0 });
-      });
-
-      it('serves concurrent requests on one session without failing or losing it', async () => {
-        const browser = cookieJarFetch((await start()).url);
-        await browser('/count');
-        const results = await Promise.all(Array.from({ length: 10 }, () => browser('/count')));
-        expect(results.map((response) => response.status)).toEqual(Array(10).fill(200));
-        const { views } = (await json(await browser('/peek'))).body as { views: number };
-        expect(views).toBeGreaterThanOrEqual(2);
-        expect(views).toBeLessThanOrEqual(11);
-      });
-
-      it('answers 500 through the framework when DynamoDB fails, and keeps serving', async () => {
-        const working = cookieJarFetch((await start()).url);
-        await working('/count');
-        const broken = await start({ table: 'no-such-table' });
-        const cookie = working.cookieHeader();
-        for (let attempt = 0; attempt < 2; attempt++) {
-          const response = await fetch(`${broken.url}/peek`, { headers: { cookie } });
-          expect(await json(response)).toEqual({ status: 500, body: { error: 'TABLE_NOT_FOUND' } });
-        }
-        expect((await json(await working('/peek'))).body).toEqual({ views: 1 });
-      });
-
-      it('sends no write for unmodified requests within touchAfterMs', async () => {
-        const { url } = await start({ touchAfterMs: 60_000 });
-        const browser = cookieJarFetch(url);
-        await browser('/count');
-        const counter = countCommands(client);
-        try {
-          for (let i = 0; i < 100; i++) await browser('/peek');
-          expect(counter.counts).toEqual({ GetItemCommand: 100 });
-        } finally {
-          counter.stop();
-        }
-      });
-
-      it('refreshes the expiry of unmodified sessions at most once a second, never with a full write', async () => {
-        const { url } = await start();
-        const browser = cookieJarFetch(url);
-        await browser('/count');
-        const counter = countCommands(client);
-        const started = Date.now();
-        try {
-          for (let i = 0; i < 100; i++) await browser('/peek');
-          const seconds = Math.ceil((Date.now() - started) / 1000);
-          const { GetItemCommand = 0, UpdateItemCommand = 0, PutItemCommand = 0 } = counter.counts;
-          expect(GetItemCommand).toBe(100);
-          expect(PutItemCommand).toBe(0);
-          expect(UpdateItemCommand).toBeLessThanOrEqual(seconds + 1);
-          console.info(
-            `${adapter.name} on ${server.name}: 100 unmodified requests sent ${GetItemCommand} reads, ` +
-              `${UpdateItemCommand} expiry refreshes, ${PutItemCommand} full writes in ${Date.now() - started} ms`,
-          );
-        } finally {
-          counter.stop();
-        }
+      defineContractTests(`${adapter.name} on ${server.name}`, {
+        start: ({ failing, ...options }) =>
+          adapter.start({
+            client,
+            table: failing ? 'no-such-table' : table,
+            maxAgeMs: 60_000,
+            ...options,
+          }),
+        countRequests: () => {
+          const counter = countCommands(client);
+          return { counts: () => ({ ...counter.counts }), stop: counter.stop };
+        },
       });
     });
   }
+}
+
+/** What the contract needs of a repository it hands an app: reads, and request counters. */
+export interface ContractRepositoryLike {
+  get(id: string): Promise<unknown>;
+  /** The DynamoDB requests sent (or, in memory, that would have been), by operation. */
+  metrics(): { requests: Record<string, number> };
+}
+
+/** One framework adapter whose app is built on a repository it is handed. */
+export interface RepositoryAdapterUnderTest<Repository> {
+  /** Name shown in the test titles, e.g. `fastify 5 example app`. */
+  name: string;
+  /** Serves the routes of {@link AdapterUnderTest} with a store on `repository`. */
+  start(options: { repository: Repository; maxAgeMs: number }): Promise<RunningApp>;
+}
+
+/**
+ * The same contract as {@link describeAdapterContract}, for an app whose store is given a ready
+ * repository (`new DynamoDBStore({ repository })`), such as the in-memory repository of
+ * `@dynamodb-session/core/testing`: requests are counted by the repository's `metrics()`, and
+ * the failing store is one whose reads reject with code `TABLE_NOT_FOUND`.
+ */
+export function describeAdapterContractOnRepository<Repository extends ContractRepositoryLike>(
+  adapter: RepositoryAdapterUnderTest<Repository>,
+  label: string,
+  createRepository: (options: { touchAfterMs?: number }) => Repository,
+): void {
+  describe(`adapter contract: ${adapter.name} on ${label}`, () => {
+    const repositories: Repository[] = [];
+    defineContractTests(`${adapter.name} on ${label}`, {
+      start: ({ failing, maxAgeMs = 60_000, touchAfterMs }) => {
+        const repository = createRepository({ touchAfterMs });
+        if (failing) {
+          const missing = Object.assign(new Error('no such table'), {
+            name: 'SessionStoreError',
+            code: 'TABLE_NOT_FOUND',
+          });
+          repository.get = () => Promise.reject(missing);
+        }
+        repositories.push(repository);
+        return adapter.start({ repository, maxAgeMs });
+      },
+      countRequests: () => {
+        const total = () => {
+          const counts: Record<string, number> = {};
+          for (const repository of repositories) {
+            for (const [operation, count] of Object.entries(repository.metrics().requests)) {
+              const name = `${operation}Command`;
+              counts[name] = (counts[name] ?? 0) + count;
+            }
+          }
+          return counts;
+        };
+        const before = total();
+        return {
+          counts: () =>
+            Object.fromEntries(
+              Object.entries(total())
+                .map(([name, count]) => [name, count - (before[name] ?? 0)] as const)
+                .filter(([, count]) => count > 0),
+            ),
+          stop: () => {},
+        };
+      },
+    });
+  });
+}
+
+/** Where the apps of one contract run keep their sessions, and how their requests are counted. */
+interface ContractBackend {
+  /** Starts an app; `failing`: on a store whose every read fails with code TABLE_NOT_FOUND. */
+  start(options: {
+    maxAgeMs?: number;
+    touchAfterMs?: number;
+    failing?: boolean;
+  }): Promise<RunningApp>;
+  /** Counts the requests to DynamoDB from now on, by command name (`GetItemCommand`...). */
+  countRequests(): { counts(): Record<string, number>; stop(): void };
+}
+
+function defineContractTests(label: string, backend: ContractBackend): void {
+  const apps: RunningApp[] = [];
+  const start = async (options: Parameters<ContractBackend['start']>[0] = {}) => {
+    const app = await backend.start(options);
+    apps.push(app);
+    return app;
+  };
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+
+  beforeAll(() => {
+    process.on('unhandledRejection', onUnhandled);
+  });
+  afterAll(async () => {
+    process.off('unhandledRejection', onUnhandled);
+    await Promise.all(apps.map((app) => app.close()));
+    expect(unhandled).toEqual([]);
+  });
+
+  it('creates a session, reads it back and updates it across requests', async () => {
+    const browser = cookieJarFetch((await start()).url);
+    expect(await json(await browser('/count'))).toEqual({ status: 200, body: { views: 1 } });
+    expect(await json(await browser('/count'))).toEqual({ status: 200, body: { views: 2 } });
+    expect(await json(await browser('/peek'))).toEqual({ status: 200, body: { views: 2 } });
+    expect(await json(await browser('/count'))).toEqual({ status: 200, body: { views: 3 } });
+  });
+
+  it('keeps the sessions of two clients apart', async () => {
+    const { url } = await start();
+    const first = cookieJarFetch(url);
+    const second = cookieJarFetch(url);
+    await first('/count');
+    await first('/count');
+    expect((await json(await second('/count'))).body).toEqual({ views: 1 });
+    expect((await json(await first('/peek'))).body).toEqual({ views: 2 });
+  });
+
+  it('destroys the session on logout', async () => {
+    const browser = cookieJarFetch((await start()).url);
+    await browser('/count');
+    await browser('/count');
+    expect((await json(await browser('/logout', { method: 'POST' }))).status).toBe(200);
+    expect((await json(await browser('/peek'))).body).toEqual({ views: 0 });
+    expect((await json(await browser('/count'))).body).toEqual({ views: 1 });
+  });
+
+  it('ends a session at its expiry (to the second once only its TTL was refreshed)', async () => {
+    const browser = cookieJarFetch((await start({ maxAgeMs: 1_500 })).url);
+    expect((await json(await browser('/count'))).body).toEqual({ views: 1 });
+    expect((await json(await browser('/peek'))).body).toEqual({ views: 1 });
+    await sleep(1_500 + 1_000 + 200);
+    expect((await json(await browser('/peek'))).body).toEqual({ views: 0 });
+  });
+
+  it('serves concurrent requests on one session without failing or losing it', async () => {
+    const browser = cookieJarFetch((await start()).url);
+    await browser('/count');
+    const results = await Promise.all(Array.from({ length: 10 }, () => browser('/count')));
+    expect(results.map((response) => response.status)).toEqual(Array(10).fill(200));
+    const { views } = (await json(await browser('/peek'))).body as { views: number };
+    expect(views).toBeGreaterThanOrEqual(2);
+    expect(views).toBeLessThanOrEqual(11);
+  });
+
+  it('answers 500 through the framework when DynamoDB fails, and keeps serving', async () => {
+    const working = cookieJarFetch((await start()).url);
+    await working('/count');
+    const broken = await start({ failing: true });
+    const cookie = working.cookieHeader();
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const response = await fetch(`${broken.url}/peek`, { headers: { cookie } });
+      expect(await json(response)).toEqual({ status: 500, body: { error: 'TABLE_NOT_FOUND' } });
+    }
+    expect((await json(await working('/peek'))).body).toEqual({ views: 1 });
+  });
+
+  it('sends no write for unmodified requests within touchAfterMs', async () => {
+    const { url } = await start({ touchAfterMs: 60_000 });
+    const browser = cookieJarFetch(url);
+    await browser('/count');
+    const counter = backend.countRequests();
+    try {
+      for (let i = 0; i < 100; i++) await browser('/peek');
+      expect(counter.counts()).toEqual({ GetItemCommand: 100 });
+    } finally {
+      counter.stop();
+    }
+  });
+
+  it('refreshes the expiry of unmodified sessions at most once a second, never with a full write', async () => {
+    const { url } = await start();
+    const browser = cookieJarFetch(url);
+    await browser('/count');
+    const counter = backend.countRequests();
+    const started = Date.now();
+    try {
+      for (let i = 0; i < 100; i++) await browser('/peek');
+      const seconds = Math.ceil((Date.now() - started) / 1000);
+      const { GetItemCommand = 0, UpdateItemCommand = 0, PutItemCommand = 0 } = counter.counts();
+      expect(GetItemCommand).toBe(100);
+      expect(PutItemCommand).toBe(0);
+      expect(UpdateItemCommand).toBeLessThanOrEqual(seconds + 1);
+      console.info(
+        `${label}: 100 unmodified requests sent ${GetItemCommand} reads, ` +
+          `${UpdateItemCommand} expiry refreshes, ${PutItemCommand} full writes in ${Date.now() - started} ms`,
+      );
+    } finally {
+      counter.stop();
+    }
+  });
 }

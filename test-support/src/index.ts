@@ -1,10 +1,13 @@
 export {
   type AdapterUnderTest,
   type AppOptions,
+  type ContractRepositoryLike,
   type CookieJarFetch,
   cookieJarFetch,
   countCommands,
   describeAdapterContract,
+  describeAdapterContractOnRepository,
+  type RepositoryAdapterUnderTest,
   type RunningApp,
 } from './adapter-contract';
 export { type DemoServer, startDemoServer, useDemoServer } from './demo-server';

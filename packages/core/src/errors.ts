@@ -16,6 +16,7 @@ export type SessionStoreErrorCode =
   | 'ABORTED'
   | 'CONFLICT'
   | 'LOCK_TIMEOUT'
+  | 'UNSUPPORTED'
   | 'DYNAMODB_ERROR';
 
 /**

@@ -47,6 +47,7 @@ export {
   type SessionItem,
   SessionRepository,
 } from './session-repository';
+export type { SessionRepositoryLike } from './session-repository-like';
 export {
   type CreateTableOptions,
   type CreateTableResult,

@@ -46,6 +46,7 @@ import {
 import { SessionLocks } from './session-lock';
 import { DiagnosticLog, loggedSessionId } from './session-logger';
 import { type ReapOptions, type ReapResult, reapExpiredSessions } from './session-reaper';
+import type { SessionRepositoryLike } from './session-repository-like';
 import {
   type CreateTableOptions,
   type CreateTableResult,
@@ -63,7 +64,7 @@ export type SessionItem = Record<string, AttributeValue>;
 export type SessionErrorListener = (error: SessionStoreError) => void;
 
 /** The longest window of `touchAfterMs: 'auto'`: 10 minutes. */
-const AUTO_TOUCH_AFTER_MAX_MS = 600_000;
+export const AUTO_TOUCH_AFTER_MAX_MS = 600_000;
 
 /** What {@link SessionRepository.save} did. */
 export type SaveOutcome = 'written' | RefreshOutcome;
@@ -81,7 +82,9 @@ export type RefreshOutcome = 'refreshed' | 'skipped' | 'missing';
  * DynamoDB rejects with a {@link SessionStoreError}. The constructor validates the options and
  * makes no network call.
  */
-export class SessionRepository<Data extends object = SessionData> {
+export class SessionRepository<Data extends object = SessionData>
+  implements SessionRepositoryLike<Data>
+{
   /** The DynamoDB client in use (the caller's, or one the repository built). */
   readonly client: DynamoDBClient;
   /** The validated options, defaults applied. */

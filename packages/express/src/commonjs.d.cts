@@ -1,5 +1,8 @@
 import type session = require('express-session');
 
+import type { SessionRepository, SessionRepositoryLike } from '@dynamodb-session/core' with {
+  'resolution-mode': 'import',
+};
 import type * as api from './index.js' with { 'resolution-mode': 'import' };
 
 /**
@@ -10,7 +13,10 @@ declare function connectDynamoDB(connect?: api.ConnectLike): api.ConnectDynamoDB
 
 declare namespace connectDynamoDB {
   export const DynamoDBStore: typeof api.DynamoDBStore;
-  export type DynamoDBStore<Data extends object = session.SessionData> = api.DynamoDBStore<Data>;
+  export type DynamoDBStore<
+    Data extends object = session.SessionData,
+    Repository extends SessionRepositoryLike<Data> = SessionRepository<Data>,
+  > = api.DynamoDBStore<Data, Repository>;
   export const ConnectDynamoDBStore: typeof api.ConnectDynamoDBStore;
   export type ConnectDynamoDBStore<Data extends object = Record<string, unknown>> =
     api.ConnectDynamoDBStore<Data>;
@@ -19,8 +25,10 @@ declare namespace connectDynamoDB {
   const _default: typeof api.connectDynamoDB;
 
   export { _default as default };
-  export type DynamoDBStoreOptions<Data extends object = session.SessionData> =
-    api.DynamoDBStoreOptions<Data>;
+  export type DynamoDBStoreOptions<
+    Data extends object = session.SessionData,
+    Repository extends SessionRepositoryLike<Data> = SessionRepositoryLike<Data>,
+  > = api.DynamoDBStoreOptions<Data, Repository>;
   export type StoredSession = api.StoredSession;
   export type ConnectDynamoDBOptions = api.ConnectDynamoDBOptions;
   export type ConnectDynamoDBStoreClass = api.ConnectDynamoDBStoreClass;

@@ -4,6 +4,7 @@ import {
   resolveExpiryMs,
   type SessionData,
   SessionRepository,
+  type SessionRepositoryLike,
   type SessionRepositoryOptions,
   SessionStoreError,
   settle,
@@ -12,13 +13,14 @@ import {
 import session from 'express-session';
 
 /**
- * Options of {@link DynamoDBStore}: the core repository's options, or a repository to use.
- * `Data` is the session type, express-session's `SessionData` (with your augmentations) unless
- * you pass a repository of another type.
+ * Options of {@link DynamoDBStore}: the core repository's options, or a repository to use (a
+ * `SessionRepository`, or any `SessionRepositoryLike` such as the in-memory repository of
+ * `@dynamodb-session/core/testing`).
  */
-export type DynamoDBStoreOptions<Data extends object = session.SessionData> =
-  | (SessionRepositoryOptions & { repository?: undefined })
-  | { repository: SessionRepository<Data> };
+export type DynamoDBStoreOptions<
+  Data extends object = session.SessionData,
+  Repository extends SessionRepositoryLike<Data> = SessionRepositoryLike<Data>,
+> = (SessionRepositoryOptions & { repository?: undefined }) | { repository: Repository };
 
 /** The session object express-session hands to a store. */
 export type StoredSession = session.SessionData & SessionData;
@@ -33,13 +35,26 @@ export type StoredSession = session.SessionData & SessionData;
  * (`declare module 'express-session' { interface SessionData { userId: string } }`) and
  * `store.repository.get(id)` returns that type too.
  */
-export class DynamoDBStore<Data extends object = session.SessionData> extends session.Store {
+export class DynamoDBStore<
+  Data extends object = session.SessionData,
+  Repository extends SessionRepositoryLike<Data> = SessionRepository<Data>,
+> extends session.Store {
   /** The repository holding the sessions; use it for anything beyond express-session's API. */
-  readonly repository: SessionRepository<Data>;
+  readonly repository: Repository;
 
-  constructor(options: DynamoDBStoreOptions<Data> = {}) {
+  /** A store on a `SessionRepository` built from `options`. */
+  constructor(options?: SessionRepositoryOptions & { repository?: undefined });
+  /** A store on `options.repository`: a `SessionRepository` or any `SessionRepositoryLike`. */
+  constructor(options: { repository: Repository & SessionRepositoryLike<Data> });
+  /** A store from either form of options. */
+  constructor(options: DynamoDBStoreOptions<Data, Repository>);
+  constructor(options: DynamoDBStoreOptions<Data, Repository> = {}) {
     super();
-    this.repository = options.repository ?? new SessionRepository<Data>(options);
+    this.repository =
+      options.repository ??
+      (new SessionRepository<Data>(
+        options as SessionRepositoryOptions,
+      ) as SessionRepositoryLike<Data> as Repository);
   }
 
   /**

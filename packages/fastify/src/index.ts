@@ -2,19 +2,21 @@ import {
   cookieExpiry,
   type NodeCallback,
   SessionRepository,
+  type SessionRepositoryLike,
   type SessionRepositoryOptions,
   settle,
 } from '@dynamodb-session/core';
 import type { SessionStore } from '@fastify/session';
 
 /**
- * Options of {@link DynamoDBStore}: the core repository's options, or a repository to use.
- * `Data` is the session type, fastify's `Session` (with your augmentations) unless you pass a
- * repository of another type.
+ * Options of {@link DynamoDBStore}: the core repository's options, or a repository to use (a
+ * `SessionRepository`, or any `SessionRepositoryLike` such as the in-memory repository of
+ * `@dynamodb-session/core/testing`).
  */
-export type DynamoDBStoreOptions<Data extends object = FastifySession> =
-  | (SessionRepositoryOptions & { repository?: undefined })
-  | { repository: SessionRepository<Data> };
+export type DynamoDBStoreOptions<
+  Data extends object = FastifySession,
+  Repository extends SessionRepositoryLike<Data> = SessionRepositoryLike<Data>,
+> = (SessionRepositoryOptions & { repository?: undefined }) | { repository: Repository };
 
 /** The session object @fastify/session hands to a store (`request.session`). */
 export type FastifySession = Parameters<SessionStore['set']>[1];
@@ -29,12 +31,26 @@ export type FastifySession = Parameters<SessionStore['set']>[1];
  * (`declare module 'fastify' { interface Session { userId: string } }`) and
  * `store.repository.get(id)` returns that type too.
  */
-export class DynamoDBStore<Data extends object = FastifySession> implements SessionStore {
+export class DynamoDBStore<
+  Data extends object = FastifySession,
+  Repository extends SessionRepositoryLike<Data> = SessionRepository<Data>,
+> implements SessionStore
+{
   /** The repository holding the sessions; use it for anything beyond @fastify/session's API. */
-  readonly repository: SessionRepository<Data>;
+  readonly repository: Repository;
 
-  constructor(options: DynamoDBStoreOptions<Data> = {}) {
-    this.repository = options.repository ?? new SessionRepository<Data>(options);
+  /** A store on a `SessionRepository` built from `options`. */
+  constructor(options?: SessionRepositoryOptions & { repository?: undefined });
+  /** A store on `options.repository`: a `SessionRepository` or any `SessionRepositoryLike`. */
+  constructor(options: { repository: Repository & SessionRepositoryLike<Data> });
+  /** A store from either form of options. */
+  constructor(options: DynamoDBStoreOptions<Data, Repository>);
+  constructor(options: DynamoDBStoreOptions<Data, Repository> = {}) {
+    this.repository =
+      options.repository ??
+      (new SessionRepository<Data>(
+        options as SessionRepositoryOptions,
+      ) as SessionRepositoryLike<Data> as Repository);
   }
 
   /** Loads session `sessionId`: `null` when it is missing or expired. */

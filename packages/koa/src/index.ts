@@ -2,13 +2,19 @@ import {
   expiryFromMaxAge,
   type SessionData,
   SessionRepository,
+  type SessionRepositoryLike,
   type SessionRepositoryOptions,
 } from '@dynamodb-session/core';
 
-/** Options of {@link DynamoDBStore}: the core repository's options, or a repository to use. */
-export type DynamoDBStoreOptions<Data extends object = SessionData> =
-  | (SessionRepositoryOptions & { repository?: undefined })
-  | { repository: SessionRepository<Data> };
+/**
+ * Options of {@link DynamoDBStore}: the core repository's options, or a repository to use (a
+ * `SessionRepository`, or any `SessionRepositoryLike` such as the in-memory repository of
+ * `@dynamodb-session/core/testing`).
+ */
+export type DynamoDBStoreOptions<
+  Data extends object = SessionData,
+  Repository extends SessionRepositoryLike<Data> = SessionRepositoryLike<Data>,
+> = (SessionRepositoryOptions & { repository?: undefined }) | { repository: Repository };
 
 /** The last argument koa-session passes to a store method. */
 export interface KoaStoreCallOptions {
@@ -26,12 +32,25 @@ export interface KoaStoreCallOptions {
  * `_expire` (koa-session's own expiry), or after `defaultLifetimeMs` for `maxAge: 'session'`.
  * A save that only extends the expiry (`rolling`, `renew`) moves the expiry alone.
  */
-export class DynamoDBStore<Data extends object = SessionData> {
+export class DynamoDBStore<
+  Data extends object = SessionData,
+  Repository extends SessionRepositoryLike<Data> = SessionRepository<Data>,
+> {
   /** The repository holding the sessions; use it for anything beyond koa-session's API. */
-  readonly repository: SessionRepository<Data>;
+  readonly repository: Repository;
 
-  constructor(options: DynamoDBStoreOptions<Data> = {}) {
-    this.repository = options.repository ?? new SessionRepository<Data>(options);
+  /** A store on a `SessionRepository` built from `options`. */
+  constructor(options?: SessionRepositoryOptions & { repository?: undefined });
+  /** A store on `options.repository`: a `SessionRepository` or any `SessionRepositoryLike`. */
+  constructor(options: { repository: Repository & SessionRepositoryLike<Data> });
+  /** A store from either form of options. */
+  constructor(options: DynamoDBStoreOptions<Data, Repository>);
+  constructor(options: DynamoDBStoreOptions<Data, Repository> = {}) {
+    this.repository =
+      options.repository ??
+      (new SessionRepository<Data>(
+        options as SessionRepositoryOptions,
+      ) as SessionRepositoryLike<Data> as Repository);
   }
 
   /**

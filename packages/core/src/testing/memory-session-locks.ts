@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import { SessionStoreError } from '../errors';
+import type { PessimisticLockingOptions } from '../session-lock';
+import type { SessionItem } from '../session-repository';
+import type { StoreMetrics } from '../store-metrics';
+import type { MemorySessionStorage } from './memory-session-storage';
+
+/**
+ * Pessimistic locking on in-memory items, as the DynamoDB repository does it: a lease written
+ * into the item (`lockOwner`, `lockExpires`), taken by a read, waited for (bounded) while another
+ * holder's lease runs, and ended by the holder's write or release. Leases run on the
+ * repository's clock; the wait for another holder runs on the real one.
+ */
+export class MemorySessionLocks {
+  readonly #storage: MemorySessionStorage;
+  readonly #now: () => number;
+  readonly #metrics: StoreMetrics;
+  readonly #leaseMs: number;
+  readonly #waitMs: number;
+  readonly #owner: string;
+  readonly #lease: string;
+
+  constructor(
+    storage: MemorySessionStorage,
+    options: PessimisticLockingOptions,
+    now: () => number,
+    metrics: StoreMetrics,
+  ) {
+    this.#storage = storage;
+    this.#now = now;
+    this.#metrics = metrics;
+    this.#leaseMs = options.leaseMs ?? 10_000;
+    this.#waitMs = options.waitMs ?? 5_000;
+    this.#owner = options.ownerAttribute ?? 'lockOwner';
+    this.#lease = options.expiresAttribute ?? 'lockExpires';
+  }
+
+  /**
+   * Locks the item under `key` and returns it with the lock's token, or `{}` when there is no
+   * item. Rejects with `LOCK_TIMEOUT` once another holder kept it for `waitMs`.
+   */
+  async acquire(key: string): Promise<{ item?: SessionItem; token?: string }> {
+    const token = randomUUID();
+    const deadline = Date.now() + this.#waitMs;
+    for (let attempt = 0; ; attempt++) {
+      const now = this.#now();
+      this.#metrics.request('UpdateItem');
+      const item = this.#storage.get(key);
+      if (item && !this.#leased(item, now)) {
+        const locked: SessionItem = {
+          ...item,
+          [this.#owner]: { S: token },
+          [this.#lease]: { N: String(now + this.#leaseMs) },
+        };
+        this.#storage.put(key, locked);
+        return { item: locked, token };
+      }
+      this.#metrics.request('GetItem');
+      if (!item) return {};
+      if (Date.now() >= deadline) {
+        throw new SessionStoreError(
+          'LOCK_TIMEOUT',
+          `session ${key} stayed locked by another request for ${this.#waitMs} ms`,
+        );
+      }
+      const delay = Math.min(200, 20 * 2 ** attempt);
+      await new Promise((resolve) => setTimeout(resolve, delay / 2 + Math.random() * (delay / 2)));
+    }
+  }
+
+  /** Releases the lease `token` holds on the item under `key`, if it still does. */
+  release(key: string, token: string): void {
+    this.#metrics.request('UpdateItem');
+    const item = this.#storage.get(key);
+    if (item?.[this.#owner]?.S === token) this.#storage.put(key, this.unlocked(item));
+  }
+
+  /** Whether a write carrying `token` may change `item`: no lease, an expired one, or its own. */
+  mayWrite(item: SessionItem | undefined, token: string | undefined): boolean {
+    if (item === undefined || !this.#leased(item, this.#now())) return true;
+    return token !== undefined && item[this.#owner]?.S === token;
+  }
+
+  /** A copy of `item` without the lock's attributes. */
+  unlocked(item: SessionItem): SessionItem {
+    const { [this.#owner]: _owner, [this.#lease]: _lease, ...rest } = item;
+    return rest;
+  }
+
+  #leased(item: SessionItem, now: number): boolean {
+    return item[this.#owner] !== undefined && !(Number(item[this.#lease]?.N) < now);
+  }
+}
