@@ -38,6 +38,17 @@ describe('peer dependencies of the public packages', () => {
     }
   });
 
+  it('declares what the built JavaScript loads on demand (a dynamic import) as a dependency or a peer', () => {
+    for (const pkg of publicPackages) {
+      const { dependencies = {}, peerDependencies = {} } = pkg.manifest;
+      for (const name of importsOf(pkg, 'runtime').deferred) {
+        expect(name in dependencies || name in peerDependencies, `${pkg.name} loads ${name}`).toBe(
+          true,
+        );
+      }
+    }
+  });
+
   it('declares what the built types import as a dependency or a peer', () => {
     for (const pkg of publicPackages) {
       const { dependencies = {}, peerDependencies = {} } = pkg.manifest;
@@ -56,6 +67,7 @@ describe('peer dependencies of the public packages', () => {
         const inner = byName.get(dependency);
         if (!inner) continue;
         for (const [peer, range] of Object.entries(inner.manifest.peerDependencies ?? {})) {
+          if (isOptional(inner, peer)) continue;
           const ownPeer = pkg.manifest.peerDependencies?.[peer];
           const ownDependency = pkg.manifest.dependencies?.[peer];
           const where = `${pkg.name} for ${dependency}'s peer ${peer}@${range}`;
@@ -73,9 +85,11 @@ describe('peer dependencies of the public packages', () => {
     for (const pkg of publicPackages) {
       const runtime = importsOf(pkg, 'runtime').names;
       const neededByDependencies = new Set(
-        Object.keys(pkg.manifest.dependencies ?? {}).flatMap((name) =>
-          Object.keys(byName.get(name)?.manifest.peerDependencies ?? {}),
-        ),
+        Object.keys(pkg.manifest.dependencies ?? {}).flatMap((name) => {
+          const inner = byName.get(name);
+          const peers = Object.keys(inner?.manifest.peerDependencies ?? {});
+          return inner ? peers.filter((peer) => !isOptional(inner, peer)) : [];
+        }),
       );
       for (const peer of Object.keys(pkg.manifest.peerDependencies ?? {})) {
         const needed = runtime.has(peer) || neededByDependencies.has(peer);
@@ -100,9 +114,19 @@ describe('peer dependencies of the public packages', () => {
 });
 
 const builtins = new Set(builtinModules);
-const cache = new Map<string, { names: Set<string>; files: number }>();
+const cache = new Map<string, { names: Set<string>; deferred: Set<string>; files: number }>();
 
-/** The package names imported by a package's built JavaScript (`runtime`) or declarations. */
+/**
+ * A package loaded on demand: `import('x')` in ESM, and its CommonJS form as esbuild writes it,
+ * `Promise.resolve().then(() => __toESM(require('x')))`. An optional peer may only be loaded so.
+ */
+const deferredImport =
+  /\bimport\s*\(\s*["']([^"'./][^"']*)["']\s*\)|Promise\.resolve\(\)\.then\(\(\)\s*=>\s*(?:\w+\()?require\(\s*["']([^"'./][^"']*)["']\s*\)\)?\)/g;
+
+/**
+ * The package names imported by a package's built JavaScript (`runtime`) or declarations:
+ * `names` when loaded with the module, `deferred` when loaded only on demand.
+ */
 function importsOf(pkg: WorkspacePackage, kind: 'runtime' | 'types') {
   const key = `${pkg.name}:${kind}`;
   const cached = cache.get(key);
@@ -110,15 +134,26 @@ function importsOf(pkg: WorkspacePackage, kind: 'runtime' | 'types') {
   const pattern = kind === 'types' ? /\.d\.[cm]?ts$/ : /(?<!\.d)\.[cm]?js$/;
   const files = listFiles(join(pkg.dir, 'dist')).filter((file) => pattern.test(file));
   const names = new Set<string>();
+  const deferred = new Set<string>();
   const specifiers =
     /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)["']([^"'./][^"']*)["']/gm;
+  const external = (name: string) =>
+    !builtins.has(name) && !name.startsWith('node:') && name !== pkg.name;
   for (const file of files) {
-    for (const [, specifier = ''] of readFileSync(file, 'utf8').matchAll(specifiers)) {
+    let text = readFileSync(file, 'utf8');
+    if (kind === 'runtime') {
+      for (const [, esm, cjs] of text.matchAll(deferredImport)) {
+        const name = packageName(esm ?? cjs ?? '');
+        if (external(name)) deferred.add(name);
+      }
+      text = text.replace(deferredImport, '');
+    }
+    for (const [, specifier = ''] of text.matchAll(specifiers)) {
       const name = packageName(specifier);
-      if (!builtins.has(name) && !name.startsWith('node:') && name !== pkg.name) names.add(name);
+      if (external(name)) names.add(name);
     }
   }
-  const result = { names, files: files.length };
+  const result = { names, deferred, files: files.length };
   cache.set(key, result);
   return result;
 }

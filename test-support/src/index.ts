@@ -28,7 +28,9 @@ export {
   dropTable,
   localClient,
   type TestServer,
+  type TestTable,
   testServers,
   uniqueTableName,
+  useTestTable,
   waitUntilActive,
 } from './test-tables';

@@ -6,7 +6,7 @@ import {
   DescribeTableCommand,
   DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { LOCAL_CLIENT_CONFIG } from './local-servers';
 
 /** One of the local servers of this run, as test files see it. */
@@ -70,4 +70,27 @@ export async function dropTable(client: DynamoDBClient, table: string): Promise<
   } catch (error) {
     if ((error as Error).name !== 'ResourceNotFoundException') throw error;
   }
+}
+
+/** A client for one local server and the name of a table this test file owns on it. */
+export interface TestTable {
+  client: DynamoDBClient;
+  /** The table's name, set once `beforeAll` has created it. */
+  table: string;
+}
+
+/**
+ * Gives the calling `describe` block (or file) a client for `server` and a fresh table, created
+ * in `beforeAll` and dropped, with the client, in `afterAll`.
+ */
+export function useTestTable(server: TestServer, options: { hashKey?: string } = {}): TestTable {
+  const handle: TestTable = { client: localClient(server.endpoint), table: '' };
+  beforeAll(async () => {
+    handle.table = await createTestTable(handle.client, options);
+  });
+  afterAll(async () => {
+    await dropTable(handle.client, handle.table);
+    handle.client.destroy();
+  });
+  return handle;
 }

@@ -1,5 +1,9 @@
 import { createHash } from 'node:crypto';
+import { toTtlSeconds } from './expiry';
 import type { SessionData } from './session-data';
+
+/** The longest window of `touchAfterMs: 'auto'`: 10 minutes. */
+export const AUTO_TOUCH_AFTER_MAX_MS = 600_000;
 
 /** What the repository last saw of a session: its content fingerprint and stored TTL. */
 export interface RecentSession {
@@ -80,4 +84,24 @@ export function fingerprintSession(data: SessionData): string {
   return createHash('sha1')
     .update(JSON.stringify({ rest, cookie: stableCookie }))
     .digest('base64');
+}
+
+/**
+ * Whether moving a session's expiry to `expiresAt` can be skipped: the TTL stored for it, as
+ * `recent` remembers, lags the new one by no more than the `touchAfterMs` window (`'auto'`: a
+ * tenth of the remaining lifetime, at most {@link AUTO_TOUCH_AFTER_MAX_MS}), and is not ahead.
+ */
+export function refreshCanWait(
+  recent: RecentSession | undefined,
+  expiresAt: number,
+  now: number,
+  touchAfterMs: number | 'auto',
+): boolean {
+  if (recent === undefined || recent.ttlSeconds <= 0) return false;
+  const ttlSeconds = toTtlSeconds(expiresAt);
+  const window =
+    touchAfterMs === 'auto'
+      ? Math.min(AUTO_TOUCH_AFTER_MAX_MS, (expiresAt - now) / 10)
+      : touchAfterMs;
+  return ttlSeconds >= recent.ttlSeconds && (ttlSeconds - recent.ttlSeconds) * 1000 <= window;
 }

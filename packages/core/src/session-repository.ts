@@ -31,7 +31,7 @@ import {
   type ResolvedSessionRepositoryOptions,
   type SessionRepositoryOptions,
 } from './options';
-import { fingerprintSession, RecentSessions } from './recent-sessions';
+import { fingerprintSession, RecentSessions, refreshCanWait } from './recent-sessions';
 import { resolveSerializer, type SessionSerializer, serializeSession } from './serializers';
 import { isSessionData, type SessionData } from './session-data';
 import { fromSessionKey, hashSessionId, sessionIdProblem, toSessionKey } from './session-key';
@@ -62,9 +62,6 @@ export type SessionItem = Record<string, AttributeValue>;
 
 /** Called with every problem the repository handles without failing the call (corrupt items). */
 export type SessionErrorListener = (error: SessionStoreError) => void;
-
-/** The longest window of `touchAfterMs: 'auto'`: 10 minutes. */
-export const AUTO_TOUCH_AFTER_MAX_MS = 600_000;
 
 /** What {@link SessionRepository.save} did. */
 export type SaveOutcome = 'written' | RefreshOutcome;
@@ -245,24 +242,14 @@ export class SessionRepository<Data extends object = SessionData>
   async refresh(id: string, expiry?: SessionExpiry | null): Promise<RefreshOutcome> {
     const now = Date.now();
     const expiresAt = this.#expiryMs(expiry, now);
-    const ttlSeconds = toTtlSeconds(expiresAt);
-    const { touchAfterMs } = this.options;
-    const window =
-      touchAfterMs === 'auto'
-        ? Math.min(AUTO_TOUCH_AFTER_MAX_MS, (expiresAt - now) / 10)
-        : touchAfterMs;
-    const recent = this.#recent.recall(id);
-    if (
-      recent !== undefined &&
-      recent.ttlSeconds > 0 &&
-      ttlSeconds >= recent.ttlSeconds &&
-      (ttlSeconds - recent.ttlSeconds) * 1000 <= window
-    ) {
+    if (refreshCanWait(this.#recent.recall(id), expiresAt, now, this.options.touchAfterMs)) {
       await this.release(id);
       this.#log.write('refresh', () => ({ session: loggedSessionId(id), outcome: 'skipped' }));
       return 'skipped';
     }
-    const outcome = (await this.touch(id, ttlSeconds * 1000)) ? 'refreshed' : 'missing';
+    const outcome = (await this.touch(id, toTtlSeconds(expiresAt) * 1000))
+      ? 'refreshed'
+      : 'missing';
     this.#log.write('refresh', () => ({ session: loggedSessionId(id), outcome }));
     return outcome;
   }

@@ -1,13 +1,8 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import {
-  createTestTable,
-  dropTable,
-  localClient,
-  testServers,
-} from '@dynamodb-session/test-support';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TestServer, testServers, useTestTable } from '@dynamodb-session/test-support';
+import { describe, expect, it } from 'vitest';
 import { loggedSessionId, SessionRepository } from '../src/index';
 
 interface LogLine {
@@ -16,7 +11,7 @@ interface LogLine {
 }
 
 const run = promisify(execFile);
-const server = testServers()[0];
+const server = testServers()[0] as TestServer;
 const secret = 'credit card 4111 1111 1111 1111';
 
 /** A logger that keeps every line, as an application's pino or console would receive it. */
@@ -45,20 +40,18 @@ async function stderrOf(script: string, env: Record<string, string>): Promise<st
   return stderr;
 }
 
-describe(`diagnostic logging on ${server?.name}`, () => {
-  const client = localClient(server?.endpoint ?? '');
-  let table = '';
-  beforeAll(async () => {
-    table = await createTestTable(client);
-  });
-  afterAll(async () => {
-    await dropTable(client, table);
-    client.destroy();
-  });
+describe(`diagnostic logging on ${server.name}`, () => {
+  const tables = useTestTable(server);
+  const { client } = tables;
 
   it('logs each DynamoDB call and what reads and saves decided, without ids, keys or data', async () => {
     const logger = recordingLogger();
-    const repository = new SessionRepository({ client, table, logger, touchAfterMs: 60_000 });
+    const repository = new SessionRepository({
+      client,
+      table: tables.table,
+      logger,
+      touchAfterMs: 60_000,
+    });
     const id = 'visible-session-id-123';
     await repository.set(id, { note: secret }, Date.now() + 60_000);
     const data = await repository.get(id);
@@ -83,7 +76,7 @@ describe(`diagnostic logging on ${server?.name}`, () => {
     expect(logger.lines[3]?.details).toEqual({ session, found: true });
     expect(logger.lines[5]?.details).toEqual({ session, unchanged: true, outcome: 'skipped' });
     expect(logger.lines[9]?.details).toEqual({ session, found: false });
-    expect(logger.lines[1]?.details).toMatchObject({ table, outcome: 'ok' });
+    expect(logger.lines[1]?.details).toMatchObject({ table: tables.table, outcome: 'ok' });
     expect(logger.lines[1]?.details?.ms).toBeGreaterThanOrEqual(0);
 
     const everything = JSON.stringify(logger.lines);
@@ -120,7 +113,7 @@ describe(`diagnostic logging on ${server?.name}`, () => {
       await repository.set('child-session', { n: 1 });
       await repository.get('child-session');
       repository.close();`;
-    const env = () => ({ TABLE: table, ENDPOINT: server?.endpoint ?? '' });
+    const env = () => ({ TABLE: tables.table, ENDPOINT: server.endpoint });
 
     it('is silent by default', async () => {
       expect(await stderrOf(script(''), env())).toBe('');

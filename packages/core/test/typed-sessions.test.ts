@@ -1,10 +1,5 @@
-import {
-  createTestTable,
-  dropTable,
-  localClient,
-  testServers,
-} from '@dynamodb-session/test-support';
-import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { type TestServer, testServers, useTestTable } from '@dynamodb-session/test-support';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { SessionRepository } from '../src/index';
 
 /** A session type declared as an interface, as applications usually do. */
@@ -14,21 +9,18 @@ interface ShopSession {
   lastSeen?: string;
 }
 
-const server = testServers()[0];
+const server = testServers()[0] as TestServer;
 
-describe(`typed sessions through SessionRepository on ${server?.name}`, () => {
-  const client = localClient(server?.endpoint ?? '');
-  let table = '';
-  beforeAll(async () => {
-    table = await createTestTable(client);
-  });
-  afterAll(async () => {
-    await dropTable(client, table);
-    client.destroy();
-  });
+describe(`typed sessions through SessionRepository on ${server.name}`, () => {
+  const tables = useTestTable(server);
+  const { client } = tables;
 
   it('reads, lists and writes the declared session type', async () => {
-    const repository = new SessionRepository<ShopSession>({ client, table, prefix: 'typed:' });
+    const repository = new SessionRepository<ShopSession>({
+      client,
+      table: tables.table,
+      prefix: 'typed:',
+    });
     await repository.set('s-1', { userId: 'u-1', cart: [{ sku: 'tea', quantity: 2 }] });
 
     const loaded = await repository.get('s-1');
@@ -55,7 +47,7 @@ describe(`typed sessions through SessionRepository on ${server?.name}`, () => {
   });
 
   it('is untyped data (any JSON object) without a type argument', () => {
-    const repository = new SessionRepository({ client, table });
+    const repository = new SessionRepository({ client, table: tables.table });
     expectTypeOf(repository.get).returns.resolves.toEqualTypeOf<Record<string, unknown> | null>();
   });
 });

@@ -1,13 +1,8 @@
-import {
-  createTestTable,
-  dropTable,
-  localClient,
-  testServers,
-} from '@dynamodb-session/test-support';
+import { type TestServer, testServers, useTestTable } from '@dynamodb-session/test-support';
 import express from 'express';
 import session from 'express-session';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { DynamoDBStore } from '../src/index';
 
 declare module 'express-session' {
@@ -16,21 +11,14 @@ declare module 'express-session' {
   }
 }
 
-const server = testServers()[0];
+const server = testServers()[0] as TestServer;
 
-describe(`express-session's SessionData augmentation through DynamoDBStore on ${server?.name}`, () => {
-  const client = localClient(server?.endpoint ?? '');
-  let table = '';
-  beforeAll(async () => {
-    table = await createTestTable(client);
-  });
-  afterAll(async () => {
-    await dropTable(client, table);
-    client.destroy();
-  });
+describe(`express-session's SessionData augmentation through DynamoDBStore on ${server.name}`, () => {
+  const tables = useTestTable(server);
+  const { client } = tables;
 
   it('gives the repository the augmented SessionData type, and stores what the app wrote', async () => {
-    const store = new DynamoDBStore({ client, table, prefix: 'typed:' });
+    const store = new DynamoDBStore({ client, table: tables.table, prefix: 'typed:' });
     expectTypeOf(store.repository.get).returns.resolves.toEqualTypeOf<session.SessionData | null>();
 
     const app = express();

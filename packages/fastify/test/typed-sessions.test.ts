@@ -1,13 +1,8 @@
-import {
-  createTestTable,
-  dropTable,
-  localClient,
-  testServers,
-} from '@dynamodb-session/test-support';
+import { type TestServer, testServers, useTestTable } from '@dynamodb-session/test-support';
 import fastifyCookie from '@fastify/cookie';
 import fastifySession from '@fastify/session';
 import fastify, { type FastifyRequest, type Session } from 'fastify';
-import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { DynamoDBStore } from '../src/index';
 
 declare module 'fastify' {
@@ -16,21 +11,14 @@ declare module 'fastify' {
   }
 }
 
-const server = testServers()[0];
+const server = testServers()[0] as TestServer;
 
-describe(`fastify's Session augmentation through DynamoDBStore on ${server?.name}`, () => {
-  const client = localClient(server?.endpoint ?? '');
-  let table = '';
-  beforeAll(async () => {
-    table = await createTestTable(client);
-  });
-  afterAll(async () => {
-    await dropTable(client, table);
-    client.destroy();
-  });
+describe(`fastify's Session augmentation through DynamoDBStore on ${server.name}`, () => {
+  const tables = useTestTable(server);
+  const { client } = tables;
 
   it('gives the repository the augmented Session type, and stores what the app wrote', async () => {
-    const store = new DynamoDBStore({ client, table, prefix: 'typed:' });
+    const store = new DynamoDBStore({ client, table: tables.table, prefix: 'typed:' });
     expectTypeOf(store.repository.get).returns.resolves.toEqualTypeOf<Session | null>();
 
     const app = fastify();

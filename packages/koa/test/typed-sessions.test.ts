@@ -1,12 +1,7 @@
-import {
-  createTestTable,
-  dropTable,
-  localClient,
-  testServers,
-} from '@dynamodb-session/test-support';
+import { type TestServer, testServers, useTestTable } from '@dynamodb-session/test-support';
 import Koa from 'koa';
 import session from 'koa-session';
-import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { DynamoDBStore } from '../src/index';
 import { listen } from './koa-app';
 
@@ -17,21 +12,14 @@ interface CartSession {
   _maxAge?: number;
 }
 
-const server = testServers()[0];
+const server = testServers()[0] as TestServer;
 
-describe(`typed sessions through the koa DynamoDBStore on ${server?.name}`, () => {
-  const client = localClient(server?.endpoint ?? '');
-  let table = '';
-  beforeAll(async () => {
-    table = await createTestTable(client);
-  });
-  afterAll(async () => {
-    await dropTable(client, table);
-    client.destroy();
-  });
+describe(`typed sessions through the koa DynamoDBStore on ${server.name}`, () => {
+  const tables = useTestTable(server);
+  const { client } = tables;
 
   it('reads and lists the declared session type, and stores what the app wrote', async () => {
-    const store = new DynamoDBStore<CartSession>({ client, table, prefix: 'typed:' });
+    const store = new DynamoDBStore<CartSession>({ client, table: tables.table, prefix: 'typed:' });
     expectTypeOf(store.get).returns.resolves.toEqualTypeOf<CartSession | null>();
     expectTypeOf(store.set).parameter(1).toEqualTypeOf<CartSession>();
 

@@ -7,12 +7,11 @@ import {
   type ResolvedSessionRepositoryOptions,
   type SessionRepositoryOptions,
 } from '../options';
-import { fingerprintSession, RecentSessions } from '../recent-sessions';
+import { fingerprintSession, RecentSessions, refreshCanWait } from '../recent-sessions';
 import { isSessionData, type SessionData } from '../session-data';
 import { fromSessionKey, hashSessionId, sessionIdProblem, toSessionKey } from '../session-key';
 import type { ReapOptions, ReapProgress, ReapResult } from '../session-reaper';
 import {
-  AUTO_TOUCH_AFTER_MAX_MS,
   type RefreshOutcome,
   type SaveOutcome,
   type SessionErrorListener,
@@ -178,23 +177,11 @@ export class MemorySessionRepository<Data extends object = SessionData>
   async refresh(id: string, expiry?: SessionExpiry | null): Promise<RefreshOutcome> {
     const now = this.#now();
     const expiresAt = this.#expiryMs(expiry, now);
-    const ttlSeconds = toTtlSeconds(expiresAt);
-    const { touchAfterMs } = this.options;
-    const window =
-      touchAfterMs === 'auto'
-        ? Math.min(AUTO_TOUCH_AFTER_MAX_MS, (expiresAt - now) / 10)
-        : touchAfterMs;
-    const recent = this.#recent.recall(id);
-    if (
-      recent !== undefined &&
-      recent.ttlSeconds > 0 &&
-      ttlSeconds >= recent.ttlSeconds &&
-      (ttlSeconds - recent.ttlSeconds) * 1000 <= window
-    ) {
+    if (refreshCanWait(this.#recent.recall(id), expiresAt, now, this.options.touchAfterMs)) {
       await this.release(id);
       return 'skipped';
     }
-    return (await this.touch(id, ttlSeconds * 1000)) ? 'refreshed' : 'missing';
+    return (await this.touch(id, toTtlSeconds(expiresAt) * 1000)) ? 'refreshed' : 'missing';
   }
 
   /**
