@@ -99,6 +99,7 @@ function classify(name: string, code: string | undefined, message: string): Sess
   if (name === 'ValidationException') {
     return /item size/i.test(message) ? 'SESSION_TOO_LARGE' : 'VALIDATION';
   }
+  if (/^Region is missing/.test(message)) return 'INVALID_OPTIONS';
   return 'DYNAMODB_ERROR';
 }
 

@@ -50,3 +50,29 @@ describe('a DynamoDB that does not answer', () => {
     repository.close();
   });
 });
+
+describe('a client without a region', () => {
+  it('rejects with INVALID_OPTIONS saying the region is missing, not a bare DynamoDB error', async () => {
+    const saved = {
+      AWS_REGION: process.env.AWS_REGION,
+      AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION,
+    };
+    delete process.env.AWS_REGION;
+    delete process.env.AWS_DEFAULT_REGION;
+    try {
+      const repository = new SessionRepository({
+        endpoint: `http://127.0.0.1:${silentPort}`,
+        clientConfig: { credentials },
+      });
+      const error = await repository.get('abc').catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: 'INVALID_OPTIONS',
+        message: expect.stringMatching(/Region is missing/),
+      });
+      repository.close();
+    } finally {
+      for (const [name, value] of Object.entries(saved))
+        if (value !== undefined) process.env[name] = value;
+    }
+  });
+});
