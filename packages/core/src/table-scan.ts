@@ -73,7 +73,7 @@ async function* scanSegment(
   segment: number,
   totalSegments: number,
 ): AsyncGenerator<ScanPage> {
-  const { table, hashKey, expiresAttribute, prefix, consistentRead } = context.options;
+  const { table, hashKey, prefix, consistentRead } = context.options;
   const countOnly = request.countOnly === true && prefixSeparator(prefix) === undefined;
   let startKey: Record<string, AttributeValue> | undefined;
   do {
@@ -89,7 +89,7 @@ async function* scanSegment(
         ? { Select: 'COUNT' as const }
         : request.keysOnly && { ProjectionExpression: '#key' }),
       Limit: request.pageSize,
-      ...scanFilter(request.filter, hashKey, expiresAttribute, prefix, nowSeconds),
+      ...scanFilter(request.filter, context.options, nowSeconds),
       ExclusiveStartKey: startKey,
     });
     const page = await context.call('Scan', (options) => context.client.send(command, options));
@@ -111,11 +111,14 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
   }
 }
 
+/**
+ * The filter of a Scan for `filter`. `live` sessions also need their data attribute: an item
+ * with only a key and an expiry (left by connect-dynamodb's `touch` of a destroyed session) is
+ * not a session, and `get` reads it as missing.
+ */
 function scanFilter(
   filter: ScanFilter,
-  hashKey: string,
-  expiresAttribute: string,
-  prefix: string,
+  { hashKey, expiresAttribute, dataAttribute, prefix }: TableContext['options'],
   nowSeconds: number,
 ): Pick<
   ScanCommandInput,
@@ -128,15 +131,28 @@ function scanFilter(
       ExpressionAttributeValues: { ':prefix': { S: prefix } },
     };
   }
+  if (filter === 'expired') {
+    return {
+      FilterExpression: 'begins_with(#key, :prefix) AND #expires <= :now',
+      ExpressionAttributeNames: { '#key': hashKey, '#expires': expiresAttribute },
+      ExpressionAttributeValues: {
+        ':prefix': { S: prefix },
+        ':now': { N: String(Math.floor(nowSeconds)) },
+      },
+    };
+  }
   return {
     FilterExpression:
-      filter === 'expired'
-        ? 'begins_with(#key, :prefix) AND #expires <= :now'
-        : 'begins_with(#key, :prefix) AND (attribute_not_exists(#expires) OR #expires > :now)',
-    ExpressionAttributeNames: { '#key': hashKey, '#expires': expiresAttribute },
+      'begins_with(#key, :prefix) AND attribute_exists(#data) AND ' +
+      '(attribute_not_exists(#expires) OR #expires > :now)',
+    ExpressionAttributeNames: {
+      '#key': hashKey,
+      '#expires': expiresAttribute,
+      '#data': dataAttribute,
+    },
     ExpressionAttributeValues: {
       ':prefix': { S: prefix },
-      ':now': { N: String(filter === 'expired' ? Math.floor(nowSeconds) : nowSeconds) },
+      ':now': { N: String(nowSeconds) },
     },
   };
 }

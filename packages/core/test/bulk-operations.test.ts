@@ -232,6 +232,30 @@ for (const server of testServers()) {
       expect(await other.get(others[0] as string)).toEqual({ n: 0 });
     });
 
+    it("leaves out of ids, length and all an item with a key and an expiry but no data (connect-dynamodb's touch of a destroyed session), and clear removes it", async () => {
+      const table = await newTable();
+      const live = await load(client, table, 'sess', 3, () => nowSeconds() + 3_600);
+      await client.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: {
+            id: { S: 'sess:touched-after-destroy' },
+            expires: { N: String(nowSeconds() + 3_600) },
+          },
+        }),
+      );
+      const repository = new SessionRepository({ client, table });
+      expect(await repository.get('touched-after-destroy')).toBeNull();
+      expect(await repository.length()).toBe(3);
+      const ids: string[] = [];
+      for await (const id of repository.ids()) ids.push(id);
+      expect(ids.sort()).toEqual([...live].sort());
+      const listed: string[] = [];
+      for await (const { id } of repository.all()) listed.push(id);
+      expect(listed.sort()).toEqual([...live].sort());
+      expect(await repository.clear()).toBe(4);
+    });
+
     it('lists and destroys the sessions of one user through a global secondary index', async () => {
       const table = uniqueTableName();
       tables.push(table);

@@ -353,7 +353,7 @@ export class MemorySessionRepository<Data extends object = SessionData>
 
   /**
    * The items of this prefix that a Scan with the DynamoDB repository's filter would return:
-   * `live` (no TTL, or a TTL after now), `expired` (a TTL at or before the current second) or
+   * `live` (a data attribute, and no TTL or a TTL after now), `expired` (a TTL at or before the current second) or
    * `any`. Counted as one Scan request unless `count` is false.
    */
   #scan(
@@ -374,7 +374,8 @@ export class MemorySessionRepository<Data extends object = SessionData>
       const keep =
         filter === 'any' ||
         (filter === 'live'
-          ? ttl === undefined || (ttlSeconds as number) > nowSeconds
+          ? item[this.options.dataAttribute] !== undefined &&
+            (ttl === undefined || (ttlSeconds as number) > nowSeconds)
           : ttlSeconds !== undefined && ttlSeconds <= Math.floor(nowSeconds));
       if (keep) found.push({ id, key, item });
     }
