@@ -21,12 +21,15 @@ export type ConnectLike =
   | ((...args: never[]) => unknown);
 
 /** connect-dynamodb 3.x's options, with the same meaning, plus every option of the core. */
-export interface ConnectDynamoDBOptions extends Omit<SessionRepositoryOptions, 'indexAttributes'> {
+export interface ConnectDynamoDBOptions extends SessionRepositoryOptions {
   /** Read capacity of a table created on first use; makes it provisioned (default: on-demand). */
   readCapacityUnits?: number | string;
   /** Write capacity of a table created on first use; makes it provisioned (default: on-demand). */
   writeCapacityUnits?: number | string;
-  /** Session fields copied to top-level attributes on every write. */
+  /**
+   * Session fields copied to top-level attributes on every write (connect-dynamodb's form of
+   * `indexAttributes`, without an index; give one or the other).
+   */
   specialKeys?: { name: string; type: 'S' | 'N' | 'B' }[];
   /** Write sessions that lack a special key instead of failing. Default false. */
   skipThrowMissingSpecialKeys?: boolean;
@@ -230,6 +233,12 @@ function translateOptions(options: ConnectDynamoDBOptions) {
   if (AWSConfigJSON !== undefined)
     repositoryOptions.clientConfig = fromAwsConfigJson(AWSConfigJSON, core);
   if (specialKeys?.length) {
+    if (core.indexAttributes?.length) {
+      throw new SessionStoreError(
+        'INVALID_OPTIONS',
+        'options "specialKeys" and "indexAttributes" both name attributes to write: give one of them',
+      );
+    }
     repositoryOptions.indexAttributes = specialKeys.map(
       (key): IndexAttribute => ({ ...key, required: skipThrowMissingSpecialKeys !== true }),
     );

@@ -576,6 +576,26 @@ for (const server of testServers()) {
         expect(reaped.result).toBe(keys.length);
       });
 
+      it('takes indexAttributes (with an index, for "log out everywhere") instead of specialKeys, not both', () => {
+        const indexAttributes = [
+          { name: 'userId', path: 'user.id', type: 'S' as const, index: 'userId-index' },
+        ];
+        const store = new StoreClass({ table, initialized: true, indexAttributes });
+        expect(store.repository.options.indexAttributes).toEqual([
+          expect.objectContaining({ name: 'userId', path: 'user.id', index: 'userId-index' }),
+        ]);
+        store.close();
+        expect(
+          () =>
+            new StoreClass({
+              table,
+              initialized: true,
+              indexAttributes,
+              specialKeys: [{ name: 'userId', type: 'S' }],
+            }),
+        ).toThrow(/"specialKeys" and "indexAttributes"/);
+      });
+
       it('refuses a reapInterval too long for a timer, naming the option', () => {
         expect(() => new StoreClass({ table, initialized: true, reapInterval: 2 ** 31 })).toThrow(
           /option "reapInterval": the reap interval must be a positive number of milliseconds/,
