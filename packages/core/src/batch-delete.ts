@@ -44,7 +44,8 @@ const RETRYABLE_STATEMENT_ERRORS = new Set([
  * Deletes up to 25 items by key. With `onlyIfExpired`, one PartiQL BatchExecuteStatement whose
  * DELETE statements each carry the expiry condition, so a session renewed since the scan
  * survives; without, one BatchWriteItem. Throttled or unprocessed items are retried with
- * backoff. Where the server has no BatchExecuteStatement (dynalite), conditional DeleteItem
+ * backoff. Where the server has no BatchExecuteStatement (dynalite), or IAM does not allow
+ * `dynamodb:PartiQLDelete` (a policy written for the item API alone), conditional DeleteItem
  * calls are sent instead; `fallback` then records that for the next batches.
  */
 export async function deleteBatch(
@@ -62,7 +63,7 @@ export async function deleteBatch(
     try {
       return await statementBatch(context, keys, options);
     } catch (error) {
-      if (!isUnsupported(error)) throw error;
+      if (!isUnsupported(error) && !isSessionStoreError(error, 'ACCESS_DENIED')) throw error;
       fallback.useSingleDeletes = true;
     }
   }
@@ -90,6 +91,8 @@ async function statementBatch(
     );
     result.requests++;
     const retry: AttributeValue[] = [];
+    const denied = output.Responses?.find((response) => response.Error?.Code === 'AccessDenied');
+    if (attempt === 0 && denied) throw statementError(denied);
     remaining.forEach((key, index) => {
       const outcome = classifyStatement(output.Responses?.[index]);
       if (outcome === 'deleted') result.deleted++;

@@ -202,6 +202,39 @@ describe('the requests a repository sends', () => {
     });
   });
 
+  it('falls back to conditional DeleteItems when IAM denies PartiQL deletes, for the whole call or per statement', async () => {
+    const expired = ['a', 'b'].map((id) => ({ id: { S: `sess:${id}` }, expires: { N: '1' } }));
+    const denials = [
+      () =>
+        dynamo.on(BatchExecuteStatementCommand).rejects(
+          Object.assign(new Error('not authorized to perform: dynamodb:PartiQLDelete'), {
+            name: 'AccessDeniedException',
+          }),
+        ),
+      () =>
+        dynamo.on(BatchExecuteStatementCommand).resolves({
+          Responses: expired.map(() => ({ Error: { Code: 'AccessDenied', Message: 'denied' } })),
+        }),
+    ];
+    for (const deny of denials) {
+      dynamo.reset();
+      dynamo
+        .on(ScanCommand)
+        .resolves({ Items: [...expired, { id: { S: 'sess:c' }, expires: { N: '1' } }] });
+      deny();
+      dynamo.on(DeleteItemCommand).resolves({});
+      const repository = new SessionRepository({ client });
+      const result = await repository.reap({ segments: 1 });
+      expect(result).toMatchObject({ found: 3, deleted: 3, kept: 0 });
+      expect(dynamo).toHaveReceivedCommandTimes(BatchExecuteStatementCommand, 1);
+      expect(dynamo).toHaveReceivedCommandTimes(DeleteItemCommand, 3);
+      expect(dynamo).toHaveReceivedCommandWith(DeleteItemCommand, {
+        Key: { id: { S: 'sess:a' } },
+        ConditionExpression: expect.stringContaining('<='),
+      });
+    }
+  });
+
   it('sends nothing for a malformed id, or for a session too large to store', async () => {
     const repository = new SessionRepository({ client });
     expect(await repository.get('')).toBeNull();
