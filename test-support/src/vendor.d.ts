@@ -1,14 +1,2 @@
-declare module 'dynalite' {
-  import type { Server } from 'node:http';
-
-  /** Options of dynalite's in-memory server (see its readme). */
-  interface DynaliteOptions {
-    createTableMs?: number;
-    deleteTableMs?: number;
-    updateTableMs?: number;
-    maxItemSizeKb?: number;
-    path?: string;
-  }
-  function dynalite(options?: DynaliteOptions): Server;
-  export default dynalite;
-}
+// dynalite ships no types: the declaration lives with the core's testing helpers, which load it.
+/// <reference path="../../packages/core/src/testing/dynalite.d.ts" />

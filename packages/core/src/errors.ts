@@ -35,6 +35,20 @@ export class SessionStoreError extends Error {
 }
 
 /**
+ * The error of a write refused because the session is locked by another request
+ * (`pessimisticLocking`) or changed or was destroyed since it was read (`optimisticLocking`).
+ */
+export function conflictError(id: string, locked: boolean, cause?: unknown): SessionStoreError {
+  return new SessionStoreError(
+    'CONFLICT',
+    locked
+      ? `session ${id} is locked by another request; the write was not applied`
+      : `session ${id} changed or was destroyed since it was read; the write was not applied`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/**
  * True when `error` wraps DynamoDB's ConditionalCheckFailedException: a conditional write
  * whose condition did not hold, which callers treat as an outcome, not a failure.
  */

@@ -1,3 +1,4 @@
+import { SessionStoreError } from './errors';
 import type { SessionData } from './session-data';
 
 /** When a session expires: a `Date`, or epoch milliseconds. */
@@ -21,6 +22,22 @@ export function resolveExpiryMs(
   const ms = expiry instanceof Date ? expiry.getTime() : expiry;
   if (!Number.isFinite(ms)) throw new RangeError('the expiry is not a valid date');
   return ms;
+}
+
+/**
+ * {@link resolveExpiryMs} for a repository call: an invalid expiry is the caller's bad session
+ * data, so it fails as a {@link SessionStoreError} with code `INVALID_SESSION_DATA`.
+ */
+export function sessionExpiryMs(
+  expiry: SessionExpiry | null | undefined,
+  defaultLifetimeMs: number,
+  now: number,
+): number {
+  try {
+    return resolveExpiryMs(expiry, defaultLifetimeMs, now);
+  } catch (error) {
+    throw new SessionStoreError('INVALID_SESSION_DATA', (error as Error).message, { cause: error });
+  }
 }
 
 /**

@@ -42,12 +42,13 @@ export { DEBUG_NAMESPACE, loggedSessionId, type SessionLogger } from './session-
 export type { ReapOptions, ReapProgress, ReapResult } from './session-reaper';
 export {
   type RefreshOutcome,
+  repositoryFrom,
   type SaveOutcome,
   type SessionErrorListener,
   type SessionItem,
   SessionRepository,
 } from './session-repository';
-export type { SessionRepositoryLike } from './session-repository-like';
+export type { RepositoryOrOptions, SessionRepositoryLike } from './session-repository-like';
 export {
   type CreateTableOptions,
   type CreateTableResult,

@@ -37,6 +37,15 @@ export class RecentSessions {
     }
   }
 
+  /**
+   * Records `data` (as its fingerprint) and the stored TTL of session `id`; nothing when the
+   * memory is off or the TTL unknown.
+   */
+  rememberData(id: string, data: SessionData, ttlSeconds: number): void {
+    if (this.#capacity === 0 || !Number.isFinite(ttlSeconds)) return;
+    this.remember(id, { fingerprint: fingerprintSession(data), ttlSeconds });
+  }
+
   /** What was last seen of session `id`, if it is still remembered. */
   recall(id: string): RecentSession | undefined {
     return this.#entries.get(id);

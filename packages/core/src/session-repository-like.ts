@@ -1,6 +1,6 @@
 import type { SessionStoreError } from './errors';
 import type { SessionExpiry } from './expiry';
-import type { ResolvedSessionRepositoryOptions } from './options';
+import type { ResolvedSessionRepositoryOptions, SessionRepositoryOptions } from './options';
 import type { SessionData } from './session-data';
 import type { RefreshOutcome, SaveOutcome } from './session-repository';
 
@@ -38,3 +38,13 @@ export interface SessionRepositoryLike<Data extends object = SessionData> {
   /** Releases what the repository owns (a client it built). */
   close(): void;
 }
+
+/**
+ * What a framework store is built from: the repository's options (the store then builds a
+ * `SessionRepository`), or a ready repository, such as the in-memory one of
+ * `@dynamodb-session/core/testing`.
+ */
+export type RepositoryOrOptions<
+  Data extends object = SessionData,
+  Repository extends SessionRepositoryLike<Data> = SessionRepositoryLike<Data>,
+> = (SessionRepositoryOptions & { repository?: undefined }) | { repository: Repository };

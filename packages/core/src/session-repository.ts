@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DataEnvelope } from './data-envelope';
 import {
+  conflictError,
   isConditionFailure,
   isSessionStoreError,
   SessionStoreError,
@@ -18,9 +19,9 @@ import {
 import {
   cookieOrExpireField,
   isExpired,
-  resolveExpiryMs,
   type SessionDataExpiry,
   type SessionExpiry,
+  sessionExpiryMs,
   toTtlSeconds,
 } from './expiry';
 import { indexAttributeValues } from './index-attributes';
@@ -46,7 +47,7 @@ import {
 import { SessionLocks } from './session-lock';
 import { DiagnosticLog, loggedSessionId } from './session-logger';
 import { type ReapOptions, type ReapResult, reapExpiredSessions } from './session-reaper';
-import type { SessionRepositoryLike } from './session-repository-like';
+import type { RepositoryOrOptions, SessionRepositoryLike } from './session-repository-like';
 import {
   type CreateTableOptions,
   type CreateTableResult,
@@ -169,7 +170,7 @@ export class SessionRepository<Data extends object = SessionData>
     if (data === null) {
       this.#recent.markGone(id);
       if (this.#lockTokens.has(id)) await this.release(id);
-    } else if (Number.isFinite(ttl)) this.#remember(id, data as SessionData, ttl);
+    } else if (Number.isFinite(ttl)) this.#recent.rememberData(id, data as SessionData, ttl);
     this.#log.write('get', () => ({
       session: loggedSessionId(id),
       found: data !== null,
@@ -198,13 +199,7 @@ export class SessionRepository<Data extends object = SessionData>
       const guarded = this.options.optimisticLocking || this.#locks;
       if (!guarded || !isConditionFailure(error)) throw error;
       this.#recent.forget(id);
-      throw new SessionStoreError(
-        'CONFLICT',
-        this.#locks
-          ? `session ${id} is locked by another request; the write was not applied`
-          : `session ${id} changed or was destroyed since it was read; the write was not applied`,
-        { cause: (error as SessionStoreError).cause },
-      );
+      throw conflictError(id, this.#locks !== undefined, (error as SessionStoreError).cause);
     } finally {
       this.#lockTokens.delete(id);
     }
@@ -214,7 +209,11 @@ export class SessionRepository<Data extends object = SessionData>
       );
     }
     if (this.options.readUnhashedIds) await this.#deleteKey(this.#legacyKey(id));
-    this.#remember(id, data as SessionData, Number(item[this.options.expiresAttribute]?.N));
+    this.#recent.rememberData(
+      id,
+      data as SessionData,
+      Number(item[this.options.expiresAttribute]?.N),
+    );
   }
 
   /**
@@ -241,7 +240,7 @@ export class SessionRepository<Data extends object = SessionData>
    */
   async refresh(id: string, expiry?: SessionExpiry | null): Promise<RefreshOutcome> {
     const now = Date.now();
-    const expiresAt = this.#expiryMs(expiry, now);
+    const expiresAt = sessionExpiryMs(expiry, this.options.defaultLifetimeMs, now);
     if (refreshCanWait(this.#recent.recall(id), expiresAt, now, this.options.touchAfterMs)) {
       await this.release(id);
       this.#log.write('refresh', () => ({ session: loggedSessionId(id), outcome: 'skipped' }));
@@ -269,7 +268,7 @@ export class SessionRepository<Data extends object = SessionData>
   async #touchKey(id: string, key: SessionItem, expiry?: SessionExpiry | null): Promise<boolean> {
     const now = Date.now();
     const holder = this.#locks?.holderCondition(this.#lockTokens.get(id));
-    const expiresAt = this.#expiryMs(expiry, now);
+    const expiresAt = sessionExpiryMs(expiry, this.options.defaultLifetimeMs, now);
     const command = new UpdateItemCommand({
       ...this.#capacity,
       TableName: this.options.table,
@@ -517,7 +516,11 @@ export class SessionRepository<Data extends object = SessionData>
     const item: SessionItem = {
       ...values,
       [hashKey]: { S: itemKey },
-      [expiresAttribute]: { N: String(toTtlSeconds(this.#expiryMs(expiry, Date.now()))) },
+      [expiresAttribute]: {
+        N: String(
+          toTtlSeconds(sessionExpiryMs(expiry, this.options.defaultLifetimeMs, Date.now())),
+        ),
+      },
       [dataAttribute]: this.#encode(data, itemKey),
     };
     if (this.options.optimisticLocking) {
@@ -662,21 +665,6 @@ export class SessionRepository<Data extends object = SessionData>
     if (problem !== undefined) throw new SessionStoreError('INVALID_SESSION_ID', problem);
   }
 
-  #expiryMs(expiry: SessionExpiry | null | undefined, now: number): number {
-    try {
-      return resolveExpiryMs(expiry, this.options.defaultLifetimeMs, now);
-    } catch (error) {
-      throw new SessionStoreError('INVALID_SESSION_DATA', (error as Error).message, {
-        cause: error,
-      });
-    }
-  }
-
-  #remember(id: string, data: SessionData, ttlSeconds: number): void {
-    if (this.options.trackedSessions === 0 || !Number.isFinite(ttlSeconds)) return;
-    this.#recent.remember(id, { fingerprint: fingerprintSession(data), ttlSeconds });
-  }
-
   #tableConfig() {
     const { table, hashKey, expiresAttribute, indexAttributes } = this.options;
     return { client: this.client, table, hashKey, expiresAttribute, indexAttributes };
@@ -721,6 +709,22 @@ export class SessionRepository<Data extends object = SessionData>
     this.#metrics.request(operation, output);
     return output;
   }
+}
+
+/**
+ * The repository a framework store works on: `options.repository` when given, else a
+ * {@link SessionRepository} built from `options`.
+ */
+export function repositoryFrom<
+  Data extends object,
+  Repository extends SessionRepositoryLike<Data> = SessionRepository<Data>,
+>(options: RepositoryOrOptions<Data, Repository>): Repository {
+  return (
+    options.repository ??
+    (new SessionRepository<Data>(
+      options as SessionRepositoryOptions,
+    ) as SessionRepositoryLike<Data> as Repository)
+  );
 }
 
 /**

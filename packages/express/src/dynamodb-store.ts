@@ -1,9 +1,11 @@
 import {
   cookieExpiry,
   type NodeCallback,
+  type RepositoryOrOptions,
+  repositoryFrom,
   resolveExpiryMs,
   type SessionData,
-  SessionRepository,
+  type SessionRepository,
   type SessionRepositoryLike,
   type SessionRepositoryOptions,
   SessionStoreError,
@@ -20,7 +22,7 @@ import session from 'express-session';
 export type DynamoDBStoreOptions<
   Data extends object = session.SessionData,
   Repository extends SessionRepositoryLike<Data> = SessionRepositoryLike<Data>,
-> = (SessionRepositoryOptions & { repository?: undefined }) | { repository: Repository };
+> = RepositoryOrOptions<Data, Repository>;
 
 /** The session object express-session hands to a store. */
 export type StoredSession = session.SessionData & SessionData;
@@ -50,11 +52,7 @@ export class DynamoDBStore<
   constructor(options: DynamoDBStoreOptions<Data, Repository>);
   constructor(options: DynamoDBStoreOptions<Data, Repository> = {}) {
     super();
-    this.repository =
-      options.repository ??
-      (new SessionRepository<Data>(
-        options as SessionRepositoryOptions,
-      ) as SessionRepositoryLike<Data> as Repository);
+    this.repository = repositoryFrom<Data, Repository>(options);
   }
 
   /**

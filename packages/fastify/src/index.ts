@@ -1,7 +1,9 @@
 import {
   cookieExpiry,
   type NodeCallback,
-  SessionRepository,
+  type RepositoryOrOptions,
+  repositoryFrom,
+  type SessionRepository,
   type SessionRepositoryLike,
   type SessionRepositoryOptions,
   settle,
@@ -16,7 +18,7 @@ import type { SessionStore } from '@fastify/session';
 export type DynamoDBStoreOptions<
   Data extends object = FastifySession,
   Repository extends SessionRepositoryLike<Data> = SessionRepositoryLike<Data>,
-> = (SessionRepositoryOptions & { repository?: undefined }) | { repository: Repository };
+> = RepositoryOrOptions<Data, Repository>;
 
 /** The session object @fastify/session hands to a store (`request.session`). */
 export type FastifySession = Parameters<SessionStore['set']>[1];
@@ -46,11 +48,7 @@ export class DynamoDBStore<
   /** A store from either form of options. */
   constructor(options: DynamoDBStoreOptions<Data, Repository>);
   constructor(options: DynamoDBStoreOptions<Data, Repository> = {}) {
-    this.repository =
-      options.repository ??
-      (new SessionRepository<Data>(
-        options as SessionRepositoryOptions,
-      ) as SessionRepositoryLike<Data> as Repository);
+    this.repository = repositoryFrom<Data, Repository>(options);
   }
 
   /** Loads session `sessionId`: `null` when it is missing or expired. */

@@ -1,7 +1,9 @@
 import {
   expiryFromMaxAge,
+  type RepositoryOrOptions,
+  repositoryFrom,
   type SessionData,
-  SessionRepository,
+  type SessionRepository,
   type SessionRepositoryLike,
   type SessionRepositoryOptions,
 } from '@dynamodb-session/core';
@@ -14,7 +16,7 @@ import {
 export type DynamoDBStoreOptions<
   Data extends object = SessionData,
   Repository extends SessionRepositoryLike<Data> = SessionRepositoryLike<Data>,
-> = (SessionRepositoryOptions & { repository?: undefined }) | { repository: Repository };
+> = RepositoryOrOptions<Data, Repository>;
 
 /** The last argument koa-session passes to a store method. */
 export interface KoaStoreCallOptions {
@@ -46,11 +48,7 @@ export class DynamoDBStore<
   /** A store from either form of options. */
   constructor(options: DynamoDBStoreOptions<Data, Repository>);
   constructor(options: DynamoDBStoreOptions<Data, Repository> = {}) {
-    this.repository =
-      options.repository ??
-      (new SessionRepository<Data>(
-        options as SessionRepositoryOptions,
-      ) as SessionRepositoryLike<Data> as Repository);
+    this.repository = repositoryFrom<Data, Repository>(options);
   }
 
   /**

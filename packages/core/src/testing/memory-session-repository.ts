@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BATCH_SIZE } from '../batch-delete';
-import { SessionStoreError } from '../errors';
-import { resolveExpiryMs, type SessionExpiry, toTtlSeconds } from '../expiry';
+import { conflictError, SessionStoreError } from '../errors';
+import { type SessionExpiry, sessionExpiryMs, toTtlSeconds } from '../expiry';
 import {
   parseSessionRepositoryOptions,
   type ResolvedSessionRepositoryOptions,
@@ -112,7 +112,7 @@ export class MemorySessionRepository<Data extends object = SessionData>
     if (data === null) {
       this.#recent.markGone(id);
       if (this.#lockTokens.has(id)) await this.release(id);
-    } else if (Number.isFinite(ttl)) this.#remember(id, data as SessionData, ttl);
+    } else if (Number.isFinite(ttl)) this.#recent.rememberData(id, data as SessionData, ttl);
     return data;
   }
 
@@ -136,12 +136,7 @@ export class MemorySessionRepository<Data extends object = SessionData>
     const locked = this.#locks !== undefined && !this.#locks.mayWrite(stored, token);
     if (locked || !this.#versionMatches(stored, data)) {
       this.#recent.forget(id);
-      throw new SessionStoreError(
-        'CONFLICT',
-        this.#locks
-          ? `session ${id} is locked by another request; the write was not applied`
-          : `session ${id} changed or was destroyed since it was read; the write was not applied`,
-      );
+      throw conflictError(id, this.#locks !== undefined);
     }
     this.storage.put(key, item);
     if (this.options.optimisticLocking) {
@@ -150,7 +145,11 @@ export class MemorySessionRepository<Data extends object = SessionData>
       );
     }
     if (this.options.readUnhashedIds) this.#delete(this.#legacyKey(id));
-    this.#remember(id, data as SessionData, Number(item[this.options.expiresAttribute]?.N));
+    this.#recent.rememberData(
+      id,
+      data as SessionData,
+      Number(item[this.options.expiresAttribute]?.N),
+    );
   }
 
   /**
@@ -176,7 +175,7 @@ export class MemorySessionRepository<Data extends object = SessionData>
    */
   async refresh(id: string, expiry?: SessionExpiry | null): Promise<RefreshOutcome> {
     const now = this.#now();
-    const expiresAt = this.#expiryMs(expiry, now);
+    const expiresAt = sessionExpiryMs(expiry, this.options.defaultLifetimeMs, now);
     if (refreshCanWait(this.#recent.recall(id), expiresAt, now, this.options.touchAfterMs)) {
       await this.release(id);
       return 'skipped';
@@ -332,7 +331,7 @@ export class MemorySessionRepository<Data extends object = SessionData>
 
   #touchKey(id: string, key: string, expiry: SessionExpiry | null | undefined): boolean {
     const now = this.#now();
-    const expiresAt = this.#expiryMs(expiry, now);
+    const expiresAt = sessionExpiryMs(expiry, this.options.defaultLifetimeMs, now);
     const token = this.#lockTokens.get(id);
     this.#lockTokens.delete(id);
     this.#metrics.request('UpdateItem');
@@ -409,21 +408,6 @@ export class MemorySessionRepository<Data extends object = SessionData>
 
   #legacyKey(id: string): string {
     return toSessionKey(this.options.prefix, id);
-  }
-
-  #expiryMs(expiry: SessionExpiry | null | undefined, now: number): number {
-    try {
-      return resolveExpiryMs(expiry, this.options.defaultLifetimeMs, now);
-    } catch (error) {
-      throw new SessionStoreError('INVALID_SESSION_DATA', (error as Error).message, {
-        cause: error,
-      });
-    }
-  }
-
-  #remember(id: string, data: SessionData, ttlSeconds: number): void {
-    if (this.options.trackedSessions === 0 || !Number.isFinite(ttlSeconds)) return;
-    this.#recent.remember(id, { fingerprint: fingerprintSession(data), ttlSeconds });
   }
 
   #report(error: SessionStoreError): void {
