@@ -48,6 +48,14 @@ export function conflictError(id: string, locked: boolean, cause?: unknown): Ses
   );
 }
 
+/** The error of a read that waited `waitMs` for another request's lock (`pessimisticLocking`). */
+export function lockTimeoutError(session: string, waitMs: number): SessionStoreError {
+  return new SessionStoreError(
+    'LOCK_TIMEOUT',
+    `session ${session} stayed locked by another request for ${waitMs} ms`,
+  );
+}
+
 /**
  * True when `error` wraps DynamoDB's ConditionalCheckFailedException: a conditional write
  * whose condition did not hold, which callers treat as an outcome, not a failure.

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type AttributeValue, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { isConditionFailure, SessionStoreError } from './errors';
+import { isConditionFailure, lockTimeoutError } from './errors';
+import { LockHolders } from './lock-holders';
 import type { TableContext } from './table-context';
 
 /** Opt-in pessimistic locking: one request at a time per session. */
@@ -35,6 +36,8 @@ export class SessionLocks {
   readonly #waitMs: number;
   readonly owner: string;
   readonly expires: string;
+  /** The requests of this process that hold or wait for a session's lock. */
+  readonly holders: LockHolders;
 
   constructor(context: TableContext, options: PessimisticLockingOptions) {
     this.#context = context;
@@ -42,16 +45,28 @@ export class SessionLocks {
     this.#waitMs = options.waitMs ?? 5_000;
     this.owner = options.ownerAttribute ?? 'lockOwner';
     this.expires = options.expiresAttribute ?? 'lockExpires';
+    this.holders = new LockHolders(this.#leaseMs, this.#waitMs);
+  }
+
+  /**
+   * For a read of session `id` (its item under `key`): waits until no other request of this
+   * process holds it, then locks and returns the item (see {@link LockHolders.lockedRead}).
+   */
+  lockAndRead(id: string, key: Item): Promise<Item | undefined> {
+    return this.holders.lockedRead(id, (deadline) => this.acquire(key, deadline));
   }
 
   /**
    * Locks the item under `key` and returns it with the lock's token, or `{}` when there is no
-   * item (nothing to lock: the session is new). Rejects with `LOCK_TIMEOUT` after `waitMs`.
+   * item (nothing to lock: the session is new). Rejects with `LOCK_TIMEOUT` at `deadline`
+   * (default: `waitMs` from now).
    */
-  async acquire(key: Item): Promise<{ item?: Item; token?: string }> {
+  async acquire(
+    key: Item,
+    deadline = Date.now() + this.#waitMs,
+  ): Promise<{ item?: Item; token?: string }> {
     const { table, hashKey } = this.#context.options;
     const token = randomUUID();
-    const deadline = Date.now() + this.#waitMs;
     for (let attempt = 0; ; attempt++) {
       const now = Date.now();
       const command = new UpdateItemCommand({
@@ -78,10 +93,7 @@ export class SessionLocks {
       }
       if (!(await this.#exists(key))) return {};
       if (Date.now() >= deadline) {
-        throw new SessionStoreError(
-          'LOCK_TIMEOUT',
-          `session ${key[hashKey]?.S} stayed locked by another request for ${this.#waitMs} ms`,
-        );
+        throw lockTimeoutError(String(key[hashKey]?.S), this.#waitMs);
       }
       const delay = Math.min(200, 20 * 2 ** attempt);
       await new Promise((resolve) => setTimeout(resolve, delay / 2 + Math.random() * (delay / 2)));

@@ -26,6 +26,7 @@ import {
 } from './expiry';
 import { indexAttributeValues } from './index-attributes';
 import { itemSize, MAX_ITEM_BYTES } from './item-size';
+import type { LockHold } from './lock-holders';
 import {
   MAX_TIMER_MS,
   parseSessionRepositoryOptions,
@@ -96,7 +97,6 @@ export class SessionRepository<Data extends object = SessionData>
   readonly #envelope: DataEnvelope | undefined;
   readonly #metrics = new StoreMetrics();
   readonly #locks: SessionLocks | undefined;
-  readonly #lockTokens = new Map<string, string>();
   readonly #passSignal: boolean;
   readonly #capacity: { ReturnConsumedCapacity?: 'TOTAL' };
   readonly #log: DiagnosticLog;
@@ -155,9 +155,7 @@ export class SessionRepository<Data extends object = SessionData>
     });
     let output: { Item?: SessionItem };
     if (this.#locks) {
-      const { item, token } = await this.#locks.acquire(this.#key(id));
-      if (token) this.#lockTokens.set(id, token);
-      output = { Item: item };
+      output = { Item: await this.#locks.lockAndRead(id, this.#key(id)) };
     } else {
       output = await this.#call('GetItem', (options) => this.client.send(command, options));
     }
@@ -169,7 +167,7 @@ export class SessionRepository<Data extends object = SessionData>
     const ttl = Number(output.Item?.[this.options.expiresAttribute]?.N);
     if (data === null) {
       this.#recent.markGone(id);
-      if (this.#lockTokens.has(id)) await this.release(id);
+      await this.release(id);
     } else if (Number.isFinite(ttl)) this.#recent.rememberData(id, data as SessionData, ttl);
     this.#log.write('get', () => ({
       session: loggedSessionId(id),
@@ -185,13 +183,20 @@ export class SessionRepository<Data extends object = SessionData>
    */
   async set(id: string, data: Data, expiry?: SessionExpiry | null): Promise<void> {
     this.#assertId(id);
-    const item = this.toItem(id, data, expiry);
+    let item: SessionItem;
+    try {
+      item = this.toItem(id, data, expiry);
+    } catch (error) {
+      await this.release(id).catch(() => {});
+      throw error;
+    }
+    const hold = this.#locks?.holders.current(id);
     const command = new PutItemCommand({
       ...this.#capacity,
       TableName: this.options.table,
       Item: item,
       ...this.#versionCondition(data),
-      ...this.#lockCondition(id),
+      ...this.#lockCondition(hold),
     });
     try {
       await this.#call('PutItem', (options) => this.client.send(command, options));
@@ -201,7 +206,7 @@ export class SessionRepository<Data extends object = SessionData>
       this.#recent.forget(id);
       throw conflictError(id, this.#locks !== undefined, (error as SessionStoreError).cause);
     } finally {
-      this.#lockTokens.delete(id);
+      this.#locks?.holders.leave(id, hold);
     }
     if (this.options.optimisticLocking) {
       (data as SessionData)[this.options.versionField] = Number(
@@ -267,7 +272,8 @@ export class SessionRepository<Data extends object = SessionData>
 
   async #touchKey(id: string, key: SessionItem, expiry?: SessionExpiry | null): Promise<boolean> {
     const now = Date.now();
-    const holder = this.#locks?.holderCondition(this.#lockTokens.get(id));
+    const hold = this.#locks?.holders.current(id);
+    const holder = this.#locks?.holderCondition(hold?.token);
     const expiresAt = sessionExpiryMs(expiry, this.options.defaultLifetimeMs, now);
     const command = new UpdateItemCommand({
       ...this.#capacity,
@@ -286,13 +292,14 @@ export class SessionRepository<Data extends object = SessionData>
         ...holder?.values,
       },
     });
-    this.#lockTokens.delete(id);
     try {
       await this.#call('UpdateItem', (options) => this.client.send(command, options));
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       this.#recent.markGone(id);
       return false;
+    } finally {
+      this.#locks?.holders.leave(id, hold);
     }
     const recent = this.#recent.recall(id);
     if (recent) this.#recent.remember(id, { ...recent, ttlSeconds: toTtlSeconds(expiresAt) });
@@ -307,9 +314,13 @@ export class SessionRepository<Data extends object = SessionData>
   async destroy(id: string): Promise<void> {
     if (sessionIdProblem(this.options.prefix, id) !== undefined) return;
     this.#recent.markGone(id);
-    this.#lockTokens.delete(id);
-    await this.#deleteKey(this.#key(id));
-    if (this.options.readUnhashedIds) await this.#deleteKey(this.#legacyKey(id));
+    const hold = this.#locks?.holders.current(id);
+    try {
+      await this.#deleteKey(this.#key(id));
+      if (this.options.readUnhashedIds) await this.#deleteKey(this.#legacyKey(id));
+    } finally {
+      this.#locks?.holders.leave(id, hold);
+    }
     this.#log.write('destroy', () => ({ session: loggedSessionId(id) }));
   }
 
@@ -549,10 +560,13 @@ export class SessionRepository<Data extends object = SessionData>
    * ends without writing the session (a write releases it by itself). Otherwise does nothing.
    */
   async release(id: string): Promise<void> {
-    const token = this.#lockTokens.get(id);
-    if (!this.#locks || token === undefined) return;
-    this.#lockTokens.delete(id);
-    await this.#locks.release(this.#key(id), token);
+    const hold = this.#locks?.holders.current(id);
+    if (!this.#locks || hold?.token === undefined) return;
+    try {
+      await this.#locks.release(this.#key(id), hold.token);
+    } finally {
+      this.#locks.holders.leave(id, hold);
+    }
   }
 
   /**
@@ -618,13 +632,13 @@ export class SessionRepository<Data extends object = SessionData>
   }
 
   #lockCondition(
-    id: string,
+    hold: LockHold | undefined,
   ): Pick<
     PutItemCommandInput,
     'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
   > {
     if (!this.#locks) return {};
-    const holder = this.#locks.holderCondition(this.#lockTokens.get(id));
+    const holder = this.#locks.holderCondition(hold?.token);
     return {
       ConditionExpression: holder.expression,
       ExpressionAttributeNames: holder.names,

@@ -49,6 +49,22 @@ const scenarios: Record<string, [SessionRepositoryOptions, Scenario]> = {
       requests(repository),
     ],
   ],
+  'requests of one repository on one session take turns, each locking once (pessimisticLocking)': [
+    { pessimisticLocking: { waitMs: 3_000, leaseMs: 5_000 } },
+    async (repository) => {
+      await repository.set('a', { order: [] }, later());
+      await Promise.all(
+        [0, 1, 2].map(async (request) => {
+          const data = (await repository.get('a')) as { order: number[] };
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          await repository.set('a', { order: [...data.order, request] }, later());
+        }),
+      );
+      const last = await repository.get('a');
+      await repository.release('a');
+      return [last, requests(repository)];
+    },
+  ],
   'refresh skips a stored expiry that lags by less than touchAfterMs': [
     { touchAfterMs: 60_000 },
     async (repository) => {

@@ -103,6 +103,82 @@ for (const server of testServers()) {
       expect(await repository({ waitMs: 100 }).get(id)).toBeNull();
     });
 
+    it("one repository: a slow answer to the holder's write does not cost the next holder its lock", async () => {
+      const slowWrites = localClient(server.endpoint);
+      slowWrites.middlewareStack.add(
+        (next, context) => async (args) => {
+          const output = await next(args);
+          if (context.commandName === 'PutItemCommand') await sleep(250);
+          return output;
+        },
+        { step: 'initialize' },
+      );
+      try {
+        const id = newId();
+        const shared = new SessionRepository({
+          client: slowWrites,
+          table,
+          pessimisticLocking: { leaseMs: 10_000, waitMs: 10_000 },
+        });
+        await shared.set(id, { n: 0 }, inOneHour());
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 3 }, async () => {
+            const data = (await shared.get(id)) as { n: number };
+            await sleep(300);
+            await shared.set(id, { n: data.n + 1 }, inOneHour());
+          }),
+        );
+        expect(outcomes.map((outcome) => outcome.status)).toEqual(Array(3).fill('fulfilled'));
+        expect(await repository({ waitMs: 200 }).get(id)).toEqual({ n: 3 });
+      } finally {
+        slowWrites.destroy();
+      }
+    }, 20_000);
+
+    it('one repository: requests on one session take turns in arrival order, each locking once', async () => {
+      const id = newId();
+      const shared = repository();
+      await shared.set(id, { order: [] }, inOneHour());
+      const before = shared.metrics().requests.UpdateItem ?? 0;
+      await Promise.all(
+        Array.from({ length: 5 }, async (_, request) => {
+          const data = (await shared.get(id)) as { order: number[] };
+          await sleep(10);
+          await shared.set(id, { order: [...data.order, request] }, inOneHour());
+        }),
+      );
+      expect(await shared.get(id)).toEqual({ order: [0, 1, 2, 3, 4] });
+      await shared.release(id);
+      const lockingReads = 5 + 1;
+      expect((shared.metrics().requests.UpdateItem ?? 0) - before).toBe(lockingReads + 1);
+    });
+
+    it('one repository: LOCK_TIMEOUT bounds the wait for a holder of the same process, whose lease then frees it', async () => {
+      const id = newId();
+      const shared = repository({ leaseMs: 700, waitMs: 200 });
+      await shared.set(id, { n: 1 }, inOneHour());
+      await shared.get(id);
+      const started = Date.now();
+      await expect(shared.get(id)).rejects.toMatchObject({ code: 'LOCK_TIMEOUT' });
+      expect(Date.now() - started).toBeLessThan(2_000);
+      await sleep(800);
+      expect(await shared.get(id)).toEqual({ n: 1 });
+      await shared.release(id);
+    });
+
+    it('a write refused for its size ends the lock its read took', async () => {
+      const id = newId();
+      const holder = repository();
+      await holder.set(id, { n: 1 }, inOneHour());
+      await holder.get(id);
+      await expect(
+        holder.set(id, { n: 2, blob: 'x'.repeat(500_000) }, inOneHour()),
+      ).rejects.toMatchObject({ code: 'SESSION_TOO_LARGE' });
+      const next = repository({ waitMs: 200 });
+      expect(await next.get(id)).toEqual({ n: 1 });
+      await next.release(id);
+    });
+
     it('refuses a write while another request holds the lock', async () => {
       const id = newId();
       await repository().set(id, { n: 1 }, inOneHour());

@@ -40,6 +40,7 @@ export class DynamoDBStore<
 > {
   /** The repository holding the sessions; use it for anything beyond koa-session's API. */
   readonly repository: Repository;
+  readonly #settled = new WeakSet<object>();
 
   /** A store on a `SessionRepository` built from `options`. */
   constructor(options?: SessionRepositoryOptions & { repository?: undefined });
@@ -54,16 +55,19 @@ export class DynamoDBStore<
   /**
    * Loads session `key`: `null` when it is missing or expired. With `pessimisticLocking`, the
    * lock the read takes is released when the response closes, also when koa-session does not
-   * save an unchanged session.
+   * save an unchanged session; a request that wrote or destroyed the session has ended its
+   * lock already and releases nothing (the lock may be the next request's by then).
    */
   get(
     key: string,
     _maxAge?: number | 'session',
     options?: KoaStoreCallOptions,
   ): Promise<Data | null> {
-    const response = (options?.ctx as { res?: { once?: unknown } } | undefined)?.res;
+    const ctx = options?.ctx;
+    const response = (ctx as { res?: { once?: unknown } } | undefined)?.res;
     if (this.repository.options.pessimisticLocking && typeof response?.once === 'function') {
       (response as NodeJS.EventEmitter).once('close', () => {
+        if (this.#settled.has(ctx as object)) return;
         this.repository.release(key).catch(() => {});
       });
     }
@@ -90,17 +94,23 @@ export class DynamoDBStore<
         : typeof maxAge === 'number'
           ? expiryFromMaxAge(maxAge)
           : undefined;
+    this.#settle(options.ctx);
     if (options.changed === false) await this.repository.save(key, sess, expiry);
     else await this.repository.set(key, sess, expiry);
   }
 
   /** Deletes session `key`. */
-  async destroy(key: string, _options?: KoaStoreCallOptions): Promise<void> {
+  async destroy(key: string, options?: KoaStoreCallOptions): Promise<void> {
+    this.#settle(options?.ctx);
     await this.repository.destroy(key);
   }
 
   /** Releases the DynamoDB client if the store built it; a client you passed is left alone. */
   close(): void {
     this.repository.close();
+  }
+
+  #settle(ctx: unknown): void {
+    if (typeof ctx === 'object' && ctx !== null) this.#settled.add(ctx);
   }
 }

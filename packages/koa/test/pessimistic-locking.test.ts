@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import {
   cookieJarFetch,
   createTestTable,
@@ -54,5 +55,37 @@ for (const server of testServers()) {
       }
       expect(await (await browser('/count')).json()).toEqual({ views: 2 });
     });
+
+    it('loses no increment of concurrent requests on one session: a request that wrote does not release the next holder when its (slow) response closes', async () => {
+      const app = new Koa();
+      app.keys = ['locking secret'];
+      app.use(answerErrors);
+      const store = new DynamoDBStore({
+        client,
+        table,
+        pessimisticLocking: { leaseMs: 30_000, waitMs: 10_000 },
+      });
+      app.use(session({ store, maxAge: 60_000 }, app));
+      app.use(async (ctx) => {
+        const state = ctx.session as { views?: number };
+        const views = (state.views ?? 0) + 1;
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        state.views = views;
+        ctx.type = 'json';
+        ctx.body = Readable.from(
+          (async function* slowBody() {
+            await new Promise((resolve) => setTimeout(resolve, 150));
+            yield JSON.stringify({ views });
+          })(),
+        );
+      });
+      const running = await listen(app);
+      apps.push(running);
+      const browser = cookieJarFetch(running.url);
+      await browser('/count');
+      const responses = await Promise.all(Array.from({ length: 6 }, () => browser('/count')));
+      expect(responses.map((response) => response.status)).toEqual(Array(6).fill(200));
+      expect(await (await browser('/count')).json()).toEqual({ views: 8 });
+    }, 30_000);
   });
 }

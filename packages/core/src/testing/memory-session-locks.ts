@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { SessionStoreError } from '../errors';
+import { lockTimeoutError } from '../errors';
+import { LockHolders } from '../lock-holders';
 import type { PessimisticLockingOptions } from '../session-lock';
 import type { SessionItem } from '../session-repository';
 import type { StoreMetrics } from '../store-metrics';
@@ -19,6 +20,8 @@ export class MemorySessionLocks {
   readonly #waitMs: number;
   readonly #owner: string;
   readonly #lease: string;
+  /** The requests of this process that hold or wait for a session's lock. */
+  readonly holders: LockHolders;
 
   constructor(
     storage: MemorySessionStorage,
@@ -33,15 +36,26 @@ export class MemorySessionLocks {
     this.#waitMs = options.waitMs ?? 5_000;
     this.#owner = options.ownerAttribute ?? 'lockOwner';
     this.#lease = options.expiresAttribute ?? 'lockExpires';
+    this.holders = new LockHolders(this.#leaseMs, this.#waitMs);
+  }
+
+  /**
+   * For a read of session `id` (its item under `key`): waits until no other request of this
+   * process holds it, then locks and returns the item (see {@link LockHolders.lockedRead}).
+   */
+  lockAndRead(id: string, key: string): Promise<SessionItem | undefined> {
+    return this.holders.lockedRead(id, (deadline) => this.acquire(key, deadline));
   }
 
   /**
    * Locks the item under `key` and returns it with the lock's token, or `{}` when there is no
-   * item. Rejects with `LOCK_TIMEOUT` once another holder kept it for `waitMs`.
+   * item. Rejects with `LOCK_TIMEOUT` at `deadline` (default: `waitMs` from now).
    */
-  async acquire(key: string): Promise<{ item?: SessionItem; token?: string }> {
+  async acquire(
+    key: string,
+    deadline = Date.now() + this.#waitMs,
+  ): Promise<{ item?: SessionItem; token?: string }> {
     const token = randomUUID();
-    const deadline = Date.now() + this.#waitMs;
     for (let attempt = 0; ; attempt++) {
       const now = this.#now();
       this.#metrics.request('UpdateItem');
@@ -58,10 +72,7 @@ export class MemorySessionLocks {
       this.#metrics.request('GetItem');
       if (!item) return {};
       if (Date.now() >= deadline) {
-        throw new SessionStoreError(
-          'LOCK_TIMEOUT',
-          `session ${key} stayed locked by another request for ${this.#waitMs} ms`,
-        );
+        throw lockTimeoutError(key, this.#waitMs);
       }
       const delay = Math.min(200, 20 * 2 ** attempt);
       await new Promise((resolve) => setTimeout(resolve, delay / 2 + Math.random() * (delay / 2)));

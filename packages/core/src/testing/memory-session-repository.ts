@@ -65,7 +65,6 @@ export class MemorySessionRepository<Data extends object = SessionData>
   readonly #errorListeners = new Set<SessionErrorListener>();
   readonly #metrics = new StoreMetrics();
   readonly #locks: MemorySessionLocks | undefined;
-  readonly #lockTokens = new Map<string, string>();
 
   constructor(options: MemorySessionRepositoryOptions = {}) {
     const { now, storage, ...repositoryOptions } = options;
@@ -96,9 +95,7 @@ export class MemorySessionRepository<Data extends object = SessionData>
     if (sessionIdProblem(this.options.prefix, id) !== undefined) return null;
     let item: SessionItem | undefined;
     if (this.#locks) {
-      const locked = await this.#locks.acquire(this.#key(id));
-      if (locked.token) this.#lockTokens.set(id, locked.token);
-      item = locked.item;
+      item = await this.#locks.lockAndRead(id, this.#key(id));
     } else {
       this.#metrics.request('GetItem');
       item = this.storage.get(this.#key(id));
@@ -111,7 +108,7 @@ export class MemorySessionRepository<Data extends object = SessionData>
     const ttl = Number(item?.[this.options.expiresAttribute]?.N);
     if (data === null) {
       this.#recent.markGone(id);
-      if (this.#lockTokens.has(id)) await this.release(id);
+      await this.release(id);
     } else if (Number.isFinite(ttl)) this.#recent.rememberData(id, data as SessionData, ttl);
     return data;
   }
@@ -123,14 +120,17 @@ export class MemorySessionRepository<Data extends object = SessionData>
   async set(id: string, data: Data, expiry?: SessionExpiry | null): Promise<void> {
     const problem = sessionIdProblem(this.options.prefix, id);
     if (problem !== undefined) throw new SessionStoreError('INVALID_SESSION_ID', problem);
-    const item = this.#codec.toItem(
-      id,
-      data,
-      expiry ?? this.#now() + this.options.defaultLifetimeMs,
-    );
+    let item: SessionItem;
+    try {
+      item = this.#codec.toItem(id, data, expiry ?? this.#now() + this.options.defaultLifetimeMs);
+    } catch (error) {
+      await this.release(id);
+      throw error;
+    }
     const key = item[this.options.hashKey]?.S as string;
-    const token = this.#lockTokens.get(id);
-    this.#lockTokens.delete(id);
+    const hold = this.#locks?.holders.current(id);
+    this.#locks?.holders.leave(id, hold);
+    const token = hold?.token;
     this.#metrics.request('PutItem');
     const stored = this.storage.get(key);
     const locked = this.#locks !== undefined && !this.#locks.mayWrite(stored, token);
@@ -197,17 +197,17 @@ export class MemorySessionRepository<Data extends object = SessionData>
   async destroy(id: string): Promise<void> {
     if (sessionIdProblem(this.options.prefix, id) !== undefined) return;
     this.#recent.markGone(id);
-    this.#lockTokens.delete(id);
+    this.#locks?.holders.leave(id, this.#locks.holders.current(id));
     this.#delete(this.#key(id));
     if (this.options.readUnhashedIds) this.#delete(this.#legacyKey(id));
   }
 
   /** With `pessimisticLocking`: releases the lock a `get` of session `id` took. */
   async release(id: string): Promise<void> {
-    const token = this.#lockTokens.get(id);
-    if (!this.#locks || token === undefined) return;
-    this.#lockTokens.delete(id);
-    this.#locks.release(this.#key(id), token);
+    const hold = this.#locks?.holders.current(id);
+    if (!this.#locks || hold?.token === undefined) return;
+    this.#locks.holders.leave(id, hold);
+    this.#locks.release(this.#key(id), hold.token);
   }
 
   /** The ids of the live sessions of this prefix (expiry checked to the second, by the TTL). */
@@ -332,8 +332,9 @@ export class MemorySessionRepository<Data extends object = SessionData>
   #touchKey(id: string, key: string, expiry: SessionExpiry | null | undefined): boolean {
     const now = this.#now();
     const expiresAt = sessionExpiryMs(expiry, this.options.defaultLifetimeMs, now);
-    const token = this.#lockTokens.get(id);
-    this.#lockTokens.delete(id);
+    const hold = this.#locks?.holders.current(id);
+    this.#locks?.holders.leave(id, hold);
+    const token = hold?.token;
     this.#metrics.request('UpdateItem');
     const item = this.storage.get(key);
     const ttl = item?.[this.options.expiresAttribute];

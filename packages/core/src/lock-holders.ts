@@ -1,0 +1,106 @@
+import { lockTimeoutError } from './errors';
+
+/** One request's hold on a session's lock in this process, and the table lock's token it took. */
+export interface LockHold {
+  token?: string;
+}
+
+interface Lane {
+  hold: LockHold;
+  lease: NodeJS.Timeout;
+  waiters: Array<(hold: LockHold) => void>;
+}
+
+/**
+ * The requests of one repository that hold, or wait for, the lock of a session: one holder per
+ * session id at a time, the others queued in arrival order. The table's lock keeps processes
+ * apart; this keeps the requests of one process apart, so that a request never writes with, or
+ * ends, the lock token of another. A hold ends when its request writes, releases or destroys
+ * the session, or after `leaseMs` (a request that never does), as the table's lease does.
+ */
+export class LockHolders {
+  readonly #lanes = new Map<string, Lane>();
+  readonly #leaseMs: number;
+  readonly #waitMs: number;
+
+  constructor(leaseMs: number, waitMs: number) {
+    this.#leaseMs = leaseMs;
+    this.#waitMs = waitMs;
+  }
+
+  /**
+   * Waits until no other request of this process holds `id`, then holds it. Rejects with
+   * `LOCK_TIMEOUT` at `deadline`.
+   */
+  enter(id: string, deadline: number): Promise<LockHold> {
+    const lane = this.#lanes.get(id);
+    if (!lane) {
+      const hold: LockHold = {};
+      this.#lanes.set(id, { hold, lease: this.#leaseTimer(id, hold), waiters: [] });
+      return Promise.resolve(hold);
+    }
+    return new Promise<LockHold>((resolve, reject) => {
+      const admit = (hold: LockHold) => {
+        clearTimeout(timeout);
+        resolve(hold);
+      };
+      const timeout = setTimeout(
+        () => {
+          lane.waiters.splice(lane.waiters.indexOf(admit), 1);
+          reject(lockTimeoutError(id, this.#waitMs));
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      lane.waiters.push(admit);
+    });
+  }
+
+  /**
+   * A locking read of `id`: waits (until `waitMs` from now) for the other holders of this
+   * process, then runs `lock`, which locks the item in the table and returns it with the lock's
+   * token. The hold keeps that token until the write, touch, release or destroy that ends it; it
+   * ends at once when `lock` fails or finds no item.
+   */
+  async lockedRead<Item>(
+    id: string,
+    lock: (deadline: number) => Promise<{ item?: Item; token?: string }>,
+  ): Promise<Item | undefined> {
+    const deadline = Date.now() + this.#waitMs;
+    const hold = await this.enter(id, deadline);
+    let locked: { item?: Item; token?: string };
+    try {
+      locked = await lock(deadline);
+    } catch (error) {
+      this.leave(id, hold);
+      throw error;
+    }
+    if (locked.token === undefined) this.leave(id, hold);
+    else hold.token = locked.token;
+    return locked.item;
+  }
+
+  /** The hold on `id`, if a request of this process has one. */
+  current(id: string): LockHold | undefined {
+    return this.#lanes.get(id)?.hold;
+  }
+
+  /** Ends `hold` on `id` and admits the next waiter; does nothing when `hold` has already ended. */
+  leave(id: string, hold: LockHold | undefined): void {
+    const lane = this.#lanes.get(id);
+    if (!lane || !hold || lane.hold !== hold) return;
+    clearTimeout(lane.lease);
+    const next = lane.waiters.shift();
+    if (!next) {
+      this.#lanes.delete(id);
+      return;
+    }
+    const nextHold: LockHold = {};
+    lane.hold = nextHold;
+    lane.lease = this.#leaseTimer(id, nextHold);
+    next(nextHold);
+  }
+
+  #leaseTimer(id: string, hold: LockHold): NodeJS.Timeout {
+    return setTimeout(() => this.leave(id, hold), this.#leaseMs).unref();
+  }
+}
