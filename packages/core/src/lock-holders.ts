@@ -8,6 +8,7 @@ export interface LockHold {
 interface Lane {
   hold: LockHold;
   lease: NodeJS.Timeout;
+  leaseEnds: number;
   waiters: Array<(hold: LockHold) => void>;
 }
 
@@ -16,16 +17,19 @@ interface Lane {
  * session id at a time, the others queued in arrival order. The table's lock keeps processes
  * apart; this keeps the requests of one process apart, so that a request never writes with, or
  * ends, the lock token of another. A hold ends when its request writes, releases or destroys
- * the session, or after `leaseMs` (a request that never does), as the table's lease does.
+ * the session, or after `leaseMs` (a request that never does), as the table's lease does: on
+ * a timer, and on the clock `now` when the next request arrives (for an injected clock).
  */
 export class LockHolders {
   readonly #lanes = new Map<string, Lane>();
   readonly #leaseMs: number;
   readonly #waitMs: number;
+  readonly #now: () => number;
 
-  constructor(leaseMs: number, waitMs: number) {
+  constructor(leaseMs: number, waitMs: number, now: () => number = Date.now) {
     this.#leaseMs = leaseMs;
     this.#waitMs = waitMs;
+    this.#now = now;
   }
 
   /**
@@ -33,10 +37,12 @@ export class LockHolders {
    * `LOCK_TIMEOUT` at `deadline`.
    */
   enter(id: string, deadline: number): Promise<LockHold> {
+    const expired = this.#lanes.get(id);
+    if (expired && this.#now() >= expired.leaseEnds) this.leave(id, expired.hold);
     const lane = this.#lanes.get(id);
     if (!lane) {
       const hold: LockHold = {};
-      this.#lanes.set(id, { hold, lease: this.#leaseTimer(id, hold), waiters: [] });
+      this.#lanes.set(id, { hold, ...this.#lease(id, hold), waiters: [] });
       return Promise.resolve(hold);
     }
     return new Promise<LockHold>((resolve, reject) => {
@@ -95,12 +101,14 @@ export class LockHolders {
       return;
     }
     const nextHold: LockHold = {};
-    lane.hold = nextHold;
-    lane.lease = this.#leaseTimer(id, nextHold);
+    Object.assign(lane, { hold: nextHold, ...this.#lease(id, nextHold) });
     next(nextHold);
   }
 
-  #leaseTimer(id: string, hold: LockHold): NodeJS.Timeout {
-    return setTimeout(() => this.leave(id, hold), this.#leaseMs).unref();
+  #lease(id: string, hold: LockHold): Pick<Lane, 'lease' | 'leaseEnds'> {
+    return {
+      lease: setTimeout(() => this.leave(id, hold), this.#leaseMs).unref(),
+      leaseEnds: this.#now() + this.#leaseMs,
+    };
   }
 }

@@ -107,6 +107,21 @@ describe('the memory repository on an injected clock', () => {
     await expect(holder.set('a', { n: 2 })).rejects.toMatchObject({ code: 'CONFLICT' });
   });
 
+  it('lets the hold of a request that never wrote run out on the clock within one repository too', async () => {
+    const clock = { now: START };
+    const repository = createMemoryRepository({
+      now: () => clock.now,
+      pessimisticLocking: { leaseMs: 5_000, waitMs: 50 },
+    });
+    await repository.set('a', { n: 1 });
+    await repository.get('a');
+    await expect(repository.get('a')).rejects.toMatchObject({ code: 'LOCK_TIMEOUT' });
+    clock.now += 5_001;
+    expect(await repository.get('a')).toEqual({ n: 1 });
+    await repository.set('a', { n: 2 });
+    expect(await repository.get('a')).toEqual({ n: 2 });
+  });
+
   it('reads the clock through Date.now() by default, so fake timers move it', async () => {
     vi.useFakeTimers({ now: START, toFake: ['Date'] });
     const repository = createMemoryRepository({ defaultLifetimeMs: 1_000 });

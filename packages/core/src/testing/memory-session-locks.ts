@@ -36,7 +36,7 @@ export class MemorySessionLocks {
     this.#waitMs = options.waitMs ?? 5_000;
     this.#owner = options.ownerAttribute ?? 'lockOwner';
     this.#lease = options.expiresAttribute ?? 'lockExpires';
-    this.holders = new LockHolders(this.#leaseMs, this.#waitMs);
+    this.holders = new LockHolders(this.#leaseMs, this.#waitMs, now);
   }
 
   /**
