@@ -5,6 +5,12 @@ export interface LockHold {
   token?: string;
 }
 
+/**
+ * How many more leases an expired hold is remembered while no other request of the process
+ * wants the session, so that the late write of its request still carries its token.
+ */
+const KEPT_LEASES_AFTER_EXPIRY = 5;
+
 interface Lane {
   hold: LockHold;
   lease: NodeJS.Timeout;
@@ -18,7 +24,9 @@ interface Lane {
  * apart; this keeps the requests of one process apart, so that a request never writes with, or
  * ends, the lock token of another. A hold ends when its request writes, releases or destroys
  * the session, or after `leaseMs` (a request that never does), as the table's lease does: on
- * a timer, and on the clock `now` when the next request arrives (for an injected clock).
+ * a timer, and on the clock `now` when the next request arrives (for an injected clock). An
+ * expired hold nobody waits for keeps its token a while, so that a late write of its request is
+ * still judged by the table's lock (`CONFLICT` when another process took it meanwhile).
  */
 export class LockHolders {
   readonly #lanes = new Map<string, Lane>();
@@ -107,8 +115,21 @@ export class LockHolders {
 
   #lease(id: string, hold: LockHold): Pick<Lane, 'lease' | 'leaseEnds'> {
     return {
-      lease: setTimeout(() => this.leave(id, hold), this.#leaseMs).unref(),
+      lease: setTimeout(() => this.#expire(id, hold), this.#leaseMs).unref(),
       leaseEnds: this.#now() + this.#leaseMs,
     };
+  }
+
+  #expire(id: string, hold: LockHold): void {
+    const lane = this.#lanes.get(id);
+    if (lane?.hold !== hold) return;
+    if (lane.waiters.length > 0) {
+      this.leave(id, hold);
+      return;
+    }
+    lane.lease = setTimeout(
+      () => this.leave(id, hold),
+      this.#leaseMs * KEPT_LEASES_AFTER_EXPIRY,
+    ).unref();
   }
 }

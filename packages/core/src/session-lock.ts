@@ -117,6 +117,19 @@ export class SessionLocks {
     }
   }
 
+  /**
+   * The condition of a full write by the holder of `token`: the item still carries that token,
+   * so a write after the session was destroyed, or after the lease ran out and another request
+   * took the lock, changes nothing.
+   */
+  heldCondition(token: string): HolderCondition {
+    return {
+      expression: '#owner = :token',
+      names: { '#owner': this.owner },
+      values: { ':token': { S: token } },
+    };
+  }
+
   /** The condition a write must carry: no lease, an expired lease, or the lease of `token`. */
   holderCondition(token: string | undefined): HolderCondition {
     return {

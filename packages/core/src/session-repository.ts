@@ -638,7 +638,10 @@ export class SessionRepository<Data extends object = SessionData>
     'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
   > {
     if (!this.#locks) return {};
-    const holder = this.#locks.holderCondition(hold?.token);
+    const holder =
+      hold?.token === undefined
+        ? this.#locks.holderCondition(undefined)
+        : this.#locks.heldCondition(hold.token);
     return {
       ConditionExpression: holder.expression,
       ExpressionAttributeNames: holder.names,

@@ -188,7 +188,12 @@ for (const server of testServers()) {
         const free = await outcome(() => waiter.get('a'));
         const conflict = await outcome(() => holder.set('a', { n: 2 }));
         await waiter.set('a', { n: 3 });
-        return [blocked, free, conflict, await holder.get('a')];
+        const afterWrite = await holder.get('a');
+        await holder.release('a');
+        await waiter.get('a');
+        await holder.destroy('a');
+        const afterLogout = await outcome(() => waiter.set('a', { n: 4 }));
+        return [blocked, free, conflict, afterWrite, afterLogout, await holder.get('a')];
       };
       const pessimisticLocking = { waitMs: 150, leaseMs: 5_000 };
       const expected = await observe((prefix) => [
@@ -196,6 +201,7 @@ for (const server of testServers()) {
         new SessionRepository({ client, table, prefix, pessimisticLocking }),
       ]);
       expect(expected[0]).toEqual({ error: 'LOCK_TIMEOUT' });
+      expect(expected.slice(4)).toEqual([{ error: 'CONFLICT' }, null]);
       const storage = new MemorySessionStorage();
       const actual = await observe((prefix) => [
         createMemoryRepository({ prefix, pessimisticLocking, storage }),

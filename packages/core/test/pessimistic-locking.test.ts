@@ -179,6 +179,33 @@ for (const server of testServers()) {
       await next.release(id);
     });
 
+    it("a holder's write after another process destroyed the session (log out everywhere) fails with CONFLICT and does not bring it back", async () => {
+      const id = newId();
+      await repository().set(id, { n: 1 }, inOneHour());
+      const holder = repository();
+      await holder.get(id);
+      await repository().destroy(id);
+      await expect(holder.set(id, { n: 2 }, inOneHour())).rejects.toMatchObject({
+        code: 'CONFLICT',
+      });
+      expect(await repository({ waitMs: 200 }).get(id)).toBeNull();
+    });
+
+    it("a holder's write after its lease ran out and another request took and released the lock fails with CONFLICT", async () => {
+      const id = newId();
+      await repository().set(id, { n: 1 }, inOneHour());
+      const slow = repository({ leaseMs: 300 });
+      await slow.get(id);
+      await sleep(400);
+      const next = repository();
+      expect(await next.get(id)).toEqual({ n: 1 });
+      await next.set(id, { n: 2 }, inOneHour());
+      await expect(slow.set(id, { n: 99 }, inOneHour())).rejects.toMatchObject({
+        code: 'CONFLICT',
+      });
+      expect(await repository({ waitMs: 200 }).get(id)).toEqual({ n: 2 });
+    });
+
     it('refuses a write while another request holds the lock', async () => {
       const id = newId();
       await repository().set(id, { n: 1 }, inOneHour());

@@ -86,6 +86,14 @@ export class MemorySessionLocks {
     if (item?.[this.#owner]?.S === token) this.#storage.put(key, this.unlocked(item));
   }
 
+  /**
+   * Whether a full write may replace `item`: by the holder of `token`, only while the item still
+   * carries it; without a token, when there is no lease or an expired one.
+   */
+  mayReplace(item: SessionItem | undefined, token: string | undefined): boolean {
+    return token === undefined ? this.mayWrite(item, undefined) : item?.[this.#owner]?.S === token;
+  }
+
   /** Whether a write carrying `token` may change `item`: no lease, an expired one, or its own. */
   mayWrite(item: SessionItem | undefined, token: string | undefined): boolean {
     if (item === undefined || !this.#leased(item, this.#now())) return true;

@@ -133,7 +133,7 @@ export class MemorySessionRepository<Data extends object = SessionData>
     const token = hold?.token;
     this.#metrics.request('PutItem');
     const stored = this.storage.get(key);
-    const locked = this.#locks !== undefined && !this.#locks.mayWrite(stored, token);
+    const locked = this.#locks !== undefined && !this.#locks.mayReplace(stored, token);
     if (locked || !this.#versionMatches(stored, data)) {
       this.#recent.forget(id);
       throw conflictError(id, this.#locks !== undefined);
