@@ -27,8 +27,8 @@ export interface HolderCondition {
 
 /**
  * Leases on session items: `acquire` locks and reads an item in one conditional UpdateItem,
- * waiting (bounded) while another holder's lease runs; writes by the holder carry
- * {@link holderCondition} and release the lease.
+ * waiting (bounded) while another holder's lease runs; the holder's full writes carry
+ * {@link heldCondition}, touches {@link holderCondition}, and both end the lease.
  */
 export class SessionLocks {
   readonly #context: TableContext;

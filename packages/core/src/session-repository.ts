@@ -266,13 +266,18 @@ export class SessionRepository<Data extends object = SessionData>
    */
   async touch(id: string, expiry?: SessionExpiry | null): Promise<boolean> {
     if (sessionIdProblem(this.options.prefix, id) !== undefined) return false;
-    if (await this.#touchKey(id, this.#key(id), expiry)) return true;
-    return this.options.readUnhashedIds && this.#touchKey(id, this.#legacyKey(id), expiry);
+    const hold = this.#locks?.holders.current(id);
+    if (await this.#touchKey(id, this.#key(id), expiry, hold)) return true;
+    return this.options.readUnhashedIds && this.#touchKey(id, this.#legacyKey(id), expiry, hold);
   }
 
-  async #touchKey(id: string, key: SessionItem, expiry?: SessionExpiry | null): Promise<boolean> {
+  async #touchKey(
+    id: string,
+    key: SessionItem,
+    expiry: SessionExpiry | null | undefined,
+    hold: LockHold | undefined,
+  ): Promise<boolean> {
     const now = Date.now();
-    const hold = this.#locks?.holders.current(id);
     const holder = this.#locks?.holderCondition(hold?.token);
     const expiresAt = sessionExpiryMs(expiry, this.options.defaultLifetimeMs, now);
     const command = new UpdateItemCommand({

@@ -122,6 +122,22 @@ describe('the memory repository on an injected clock', () => {
     expect(await repository.get('a')).toEqual({ n: 2 });
   });
 
+  it("admits a request already waiting once the injected clock passes the holder's lease", async () => {
+    const clock = { now: START };
+    const repository = createMemoryRepository({
+      now: () => clock.now,
+      pessimisticLocking: { leaseMs: 5_000, waitMs: 3_000 },
+    });
+    await repository.set('a', { n: 1 });
+    await repository.get('a');
+    const waiting = repository.get('a');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    clock.now += 5_001;
+    const started = Date.now();
+    expect(await waiting).toEqual({ n: 1 });
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
   it('reads the clock through Date.now() by default, so fake timers move it', async () => {
     vi.useFakeTimers({ now: START, toFake: ['Date'] });
     const repository = createMemoryRepository({ defaultLifetimeMs: 1_000 });

@@ -72,6 +72,7 @@ export class DynamoDBStore<
           `session ${sid} has no cookie: not an express-session session`,
         ),
       );
+      this.repository.release(sid).catch(() => {});
       return null;
     });
     return settle(loaded, callback);

@@ -18,6 +18,12 @@ export type DynamoDBStoreOptions<
   Repository extends SessionRepositoryLike<Data> = SessionRepositoryLike<Data>,
 > = RepositoryOrOptions<Data, Repository>;
 
+/** The parts of node's `ServerResponse` the store reads. */
+interface ClosingResponse {
+  closed?: boolean;
+  once?: (event: 'close', listener: () => void) => unknown;
+}
+
 /** The last argument koa-session passes to a store method. */
 export interface KoaStoreCallOptions {
   /** The koa context of the request. */
@@ -54,24 +60,27 @@ export class DynamoDBStore<
 
   /**
    * Loads session `key`: `null` when it is missing or expired. With `pessimisticLocking`, the
-   * lock the read takes is released when the response closes, also when koa-session does not
-   * save an unchanged session; a request that wrote or destroyed the session has ended its
-   * lock already and releases nothing (the lock may be the next request's by then).
+   * lock the read took is released when the response closes, also when koa-session does not
+   * save an unchanged session; a request that saved or destroyed the session has ended its
+   * lock already and releases nothing (the lock may be the next request's by then), nor does a
+   * request whose read failed (it never held the lock).
    */
-  get(
+  async get(
     key: string,
     _maxAge?: number | 'session',
     options?: KoaStoreCallOptions,
   ): Promise<Data | null> {
+    const data = await this.repository.get(key);
     const ctx = options?.ctx;
-    const response = (ctx as { res?: { once?: unknown } } | undefined)?.res;
-    if (this.repository.options.pessimisticLocking && typeof response?.once === 'function') {
-      (response as NodeJS.EventEmitter).once('close', () => {
-        if (this.#settled.has(ctx as object)) return;
-        this.repository.release(key).catch(() => {});
-      });
+    const response = (ctx as { res?: ClosingResponse } | undefined)?.res;
+    if (data !== null && this.repository.options.pessimisticLocking && response?.once) {
+      const release = () => {
+        if (!this.#settled.has(ctx as object)) this.repository.release(key).catch(() => {});
+      };
+      if (response.closed) release();
+      else response.once('close', release);
     }
-    return this.repository.get(key);
+    return data;
   }
 
   /**

@@ -80,5 +80,28 @@ for (const server of testServers()) {
       expect(responses.map((response) => response.status)).toEqual(Array(6).fill(200));
       expect(await (await browser('/count')).json()).toEqual({ views: 8 });
     }, 30_000);
+
+    it('a request that gave up waiting (LOCK_TIMEOUT) does not release the lock of the request it waited for', async () => {
+      const browser = await startLockingApp(300, async (ctx) => {
+        const state = ctx.session as { views?: number };
+        const views = (state.views ?? 0) + 1;
+        if (ctx.path === '/slow') await new Promise((resolve) => setTimeout(resolve, 900));
+        state.views = views;
+        ctx.body = { views };
+      });
+      await browser('/count');
+      const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+      const requests = [
+        browser('/slow'),
+        pause(50).then(() => browser('/count')),
+        pause(450).then(() => browser('/count')),
+      ];
+      const statuses = (await Promise.all(requests)).map((response) => response.status);
+      expect(statuses[0]).toBe(200);
+      expect(statuses[1]).toBe(500);
+      const acknowledged = statuses.filter((status) => status === 200).length;
+      const last = (await (await browser('/count')).json()) as { views: number };
+      expect(last.views).toBe(1 + acknowledged + 1);
+    }, 30_000);
   });
 }

@@ -189,8 +189,12 @@ export class MemorySessionRepository<Data extends object = SessionData>
    */
   async touch(id: string, expiry?: SessionExpiry | null): Promise<boolean> {
     if (sessionIdProblem(this.options.prefix, id) !== undefined) return false;
-    if (this.#touchKey(id, this.#key(id), expiry)) return true;
-    return this.options.readUnhashedIds && this.#touchKey(id, this.#legacyKey(id), expiry);
+    const hold = this.#locks?.holders.current(id);
+    this.#locks?.holders.leave(id, hold);
+    if (this.#touchKey(id, this.#key(id), expiry, hold?.token)) return true;
+    return (
+      this.options.readUnhashedIds && this.#touchKey(id, this.#legacyKey(id), expiry, hold?.token)
+    );
   }
 
   /** Deletes session `id`, whether or not it exists; a later unchanged save does not revive it. */
@@ -329,12 +333,14 @@ export class MemorySessionRepository<Data extends object = SessionData>
   /** Does nothing: there is no client to release. The sessions stay in `storage`. */
   close(): void {}
 
-  #touchKey(id: string, key: string, expiry: SessionExpiry | null | undefined): boolean {
+  #touchKey(
+    id: string,
+    key: string,
+    expiry: SessionExpiry | null | undefined,
+    token: string | undefined,
+  ): boolean {
     const now = this.#now();
     const expiresAt = sessionExpiryMs(expiry, this.options.defaultLifetimeMs, now);
-    const hold = this.#locks?.holders.current(id);
-    this.#locks?.holders.leave(id, hold);
-    const token = hold?.token;
     this.#metrics.request('UpdateItem');
     const item = this.storage.get(key);
     const ttl = item?.[this.options.expiresAttribute];
