@@ -48,7 +48,11 @@ export {
   type SessionItem,
   SessionRepository,
 } from './session-repository';
-export type { RepositoryOrOptions, SessionRepositoryLike } from './session-repository-like';
+export type {
+  RepositoryOrOptions,
+  SessionCallOptions,
+  SessionRepositoryLike,
+} from './session-repository-like';
 export {
   type CreateTableOptions,
   type CreateTableResult,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type AttributeValue, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { isConditionFailure, lockTimeoutError } from './errors';
-import { LockHolders } from './lock-holders';
+import { type LockHold, LockHolders, type LockOwners } from './lock-holders';
 import type { TableContext } from './table-context';
 
 /** Opt-in pessimistic locking: one request at a time per session. */
@@ -50,10 +50,15 @@ export class SessionLocks {
 
   /**
    * For a read of session `id` (its item under `key`): waits until no other request of this
-   * process holds it, then locks and returns the item (see {@link LockHolders.lockedRead}).
+   * process holds it, then locks and returns the item and the hold bound to `owners` (see
+   * {@link LockHolders.lockedRead}).
    */
-  lockAndRead(id: string, key: Item): Promise<Item | undefined> {
-    return this.holders.lockedRead(id, (deadline) => this.acquire(key, deadline));
+  lockAndRead(
+    id: string,
+    key: Item,
+    owners: LockOwners,
+  ): Promise<{ item?: Item; hold?: LockHold }> {
+    return this.holders.lockedRead(id, (deadline) => this.acquire(key, deadline), owners);
   }
 
   /**

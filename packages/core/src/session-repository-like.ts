@@ -4,6 +4,18 @@ import type { ResolvedSessionRepositoryOptions, SessionRepositoryOptions } from 
 import type { SessionData } from './session-data';
 import type { RefreshOutcome, SaveOutcome } from './session-repository';
 
+/** The last argument of the repository's session calls. */
+export interface SessionCallOptions {
+  /**
+   * With `pessimisticLocking`: an object that stands for the request making the call (a koa
+   * context, an express request). Calls that name it act on the lock that request's read took,
+   * also once it has ended and another request of the process holds the next one (a second
+   * save at the end of a request then leaves the next request's lock alone). The data object a
+   * read returned, and the data a write is given, stand for their request in the same way.
+   */
+  lockOwner?: object;
+}
+
 /**
  * What the framework adapters (`@dynamodb-session/express`, `/koa`, `/fastify`) call on the
  * repository they are given as `repository`: {@link SessionRepository} implements it, and so does
@@ -16,17 +28,33 @@ export interface SessionRepositoryLike<Data extends object = SessionData> {
     Pick<ResolvedSessionRepositoryOptions, 'defaultLifetimeMs' | 'pessimisticLocking'>
   >;
   /** The session `id`, or `null` when it is missing, expired, unreadable or `id` is malformed. */
-  get(id: string): Promise<Data | null>;
+  get(id: string, options?: SessionCallOptions): Promise<Data | null>;
   /** Stores `data` as session `id`, replacing what was there, until `expiry`. */
-  set(id: string, data: Data, expiry?: SessionExpiry | null): Promise<void>;
+  set(
+    id: string,
+    data: Data,
+    expiry?: SessionExpiry | null,
+    options?: SessionCallOptions,
+  ): Promise<void>;
   /** Stores `data` as session `id`, or only refreshes its expiry when the data is unchanged. */
-  save(id: string, data: Data, expiry?: SessionExpiry | null): Promise<SaveOutcome>;
+  save(
+    id: string,
+    data: Data,
+    expiry?: SessionExpiry | null,
+    options?: SessionCallOptions,
+  ): Promise<SaveOutcome>;
   /** Moves the expiry of session `id` to `expiry` when needed, never recreating it. */
-  refresh(id: string, expiry?: SessionExpiry | null): Promise<RefreshOutcome>;
+  refresh(
+    id: string,
+    expiry?: SessionExpiry | null,
+    options?: SessionCallOptions,
+  ): Promise<RefreshOutcome>;
   /** Deletes session `id`, whether or not it exists. */
-  destroy(id: string): Promise<void>;
+  destroy(id: string, options?: SessionCallOptions): Promise<void>;
   /** Releases the lock a `get` of session `id` took (with `pessimisticLocking`). */
-  release(id: string): Promise<void>;
+  release(id: string, options?: SessionCallOptions): Promise<void>;
+  /** Makes `to` stand for the same request as `from` (with `pessimisticLocking`). */
+  shareLock?(from: object, to: object): void;
   /** The live sessions as `{ id, data }`. */
   all(): AsyncIterable<{ id: string; data: Data }>;
   /** How many live sessions there are. */

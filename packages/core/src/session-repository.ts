@@ -26,7 +26,7 @@ import {
 } from './expiry';
 import { indexAttributeValues } from './index-attributes';
 import { itemSize, MAX_ITEM_BYTES } from './item-size';
-import type { LockHold } from './lock-holders';
+import type { LockHold, LockOwners } from './lock-holders';
 import {
   MAX_TIMER_MS,
   parseSessionRepositoryOptions,
@@ -48,7 +48,11 @@ import {
 import { SessionLocks } from './session-lock';
 import { DiagnosticLog, loggedSessionId } from './session-logger';
 import { type ReapOptions, type ReapResult, reapExpiredSessions } from './session-reaper';
-import type { RepositoryOrOptions, SessionRepositoryLike } from './session-repository-like';
+import type {
+  RepositoryOrOptions,
+  SessionCallOptions,
+  SessionRepositoryLike,
+} from './session-repository-like';
 import {
   type CreateTableOptions,
   type CreateTableResult,
@@ -144,8 +148,12 @@ export class SessionRepository<Data extends object = SessionData>
     }));
   }
 
-  /** The session `id`, or `null` when it is missing, expired, unreadable or `id` is malformed. */
-  async get(id: string): Promise<Data | null> {
+  /**
+   * The session `id`, or `null` when it is missing, expired, unreadable or `id` is malformed.
+   * With `pessimisticLocking`, the lock it takes is bound to `options.lockOwner` and to the
+   * returned data object.
+   */
+  async get(id: string, options?: SessionCallOptions): Promise<Data | null> {
     if (sessionIdProblem(this.options.prefix, id) !== undefined) return null;
     const command = new GetItemCommand({
       ...this.#capacity,
@@ -154,8 +162,11 @@ export class SessionRepository<Data extends object = SessionData>
       ConsistentRead: this.options.consistentRead,
     });
     let output: { Item?: SessionItem };
+    let hold: LockHold | undefined;
     if (this.#locks) {
-      output = { Item: await this.#locks.lockAndRead(id, this.#key(id)) };
+      const locked = await this.#locks.lockAndRead(id, this.#key(id), [options?.lockOwner]);
+      output = { Item: locked.item };
+      hold = locked.hold;
     } else {
       output = await this.#call('GetItem', (options) => this.client.send(command, options));
     }
@@ -167,8 +178,11 @@ export class SessionRepository<Data extends object = SessionData>
     const ttl = Number(output.Item?.[this.options.expiresAttribute]?.N);
     if (data === null) {
       this.#recent.markGone(id);
-      await this.release(id);
-    } else if (Number.isFinite(ttl)) this.#recent.rememberData(id, data as SessionData, ttl);
+      await this.#release(id, [options?.lockOwner]);
+    } else {
+      this.#locks?.holders.bind(id, hold, [data]);
+      if (Number.isFinite(ttl)) this.#recent.rememberData(id, data as SessionData, ttl);
+    }
     this.#log.write('get', () => ({
       session: loggedSessionId(id),
       found: data !== null,
@@ -181,16 +195,30 @@ export class SessionRepository<Data extends object = SessionData>
    * Stores `data` as session `id`, replacing what was there. `expiry` is when the session
    * expires; without one it lives for `defaultLifetimeMs`.
    */
-  async set(id: string, data: Data, expiry?: SessionExpiry | null): Promise<void> {
+  async set(
+    id: string,
+    data: Data,
+    expiry?: SessionExpiry | null,
+    options?: SessionCallOptions,
+  ): Promise<void> {
+    await this.#set(id, data, expiry, [options?.lockOwner, data]);
+  }
+
+  async #set(
+    id: string,
+    data: Data,
+    expiry: SessionExpiry | null | undefined,
+    owners: LockOwners,
+  ): Promise<void> {
     this.#assertId(id);
     let item: SessionItem;
     try {
       item = this.toItem(id, data, expiry);
     } catch (error) {
-      await this.release(id).catch(() => {});
+      await this.#release(id, owners).catch(() => {});
       throw error;
     }
-    const hold = this.#locks?.holders.current(id);
+    const hold = this.#locks?.holders.holdFor(id, owners);
     const command = new PutItemCommand({
       ...this.#capacity,
       TableName: this.options.table,
@@ -226,15 +254,21 @@ export class SessionRepository<Data extends object = SessionData>
    * wrote it (expiry fields aside): then only the expiry is refreshed, as {@link refresh}
    * does, and a session deleted meanwhile is not brought back.
    */
-  async save(id: string, data: Data, expiry?: SessionExpiry | null): Promise<SaveOutcome> {
+  async save(
+    id: string,
+    data: Data,
+    expiry?: SessionExpiry | null,
+    options?: SessionCallOptions,
+  ): Promise<SaveOutcome> {
+    const owners = [options?.lockOwner, data];
     const recent = this.#recent.recall(id);
     const unchanged =
       recent !== undefined &&
       isSessionData(data) &&
       recent.fingerprint === fingerprintSession(data);
     let outcome: SaveOutcome = 'written';
-    if (unchanged) outcome = await this.refresh(id, expiry);
-    else await this.set(id, data, expiry);
+    if (unchanged) outcome = await this.#refresh(id, expiry, owners);
+    else await this.#set(id, data, expiry, owners);
     this.#log.write('save', () => ({ session: loggedSessionId(id), unchanged, outcome }));
     return outcome;
   }
@@ -243,15 +277,27 @@ export class SessionRepository<Data extends object = SessionData>
    * Moves the expiry of session `id` to `expiry` when needed: skipped while the stored expiry
    * known to this repository lags by no more than `touchAfterMs`; otherwise a {@link touch}.
    */
-  async refresh(id: string, expiry?: SessionExpiry | null): Promise<RefreshOutcome> {
+  async refresh(
+    id: string,
+    expiry?: SessionExpiry | null,
+    options?: SessionCallOptions,
+  ): Promise<RefreshOutcome> {
+    return this.#refresh(id, expiry, [options?.lockOwner]);
+  }
+
+  async #refresh(
+    id: string,
+    expiry: SessionExpiry | null | undefined,
+    owners: LockOwners,
+  ): Promise<RefreshOutcome> {
     const now = Date.now();
     const expiresAt = sessionExpiryMs(expiry, this.options.defaultLifetimeMs, now);
     if (refreshCanWait(this.#recent.recall(id), expiresAt, now, this.options.touchAfterMs)) {
-      await this.release(id);
+      await this.#release(id, owners);
       this.#log.write('refresh', () => ({ session: loggedSessionId(id), outcome: 'skipped' }));
       return 'skipped';
     }
-    const outcome = (await this.touch(id, toTtlSeconds(expiresAt) * 1000))
+    const outcome = (await this.#touch(id, toTtlSeconds(expiresAt) * 1000, owners))
       ? 'refreshed'
       : 'missing';
     this.#log.write('refresh', () => ({ session: loggedSessionId(id), outcome }));
@@ -264,21 +310,41 @@ export class SessionRepository<Data extends object = SessionData>
    * see an expiry inside the data, so a session in the last second of its TTL is treated as
    * expired: touch never revives a session that `get` has reported gone.
    */
-  async touch(id: string, expiry?: SessionExpiry | null): Promise<boolean> {
+  async touch(
+    id: string,
+    expiry?: SessionExpiry | null,
+    options?: SessionCallOptions,
+  ): Promise<boolean> {
+    return this.#touch(id, expiry, [options?.lockOwner]);
+  }
+
+  async #touch(
+    id: string,
+    expiry: SessionExpiry | null | undefined,
+    owners: LockOwners,
+  ): Promise<boolean> {
     if (sessionIdProblem(this.options.prefix, id) !== undefined) return false;
-    const hold = this.#locks?.holders.current(id);
-    if (await this.#touchKey(id, this.#key(id), expiry, hold)) return true;
-    return this.options.readUnhashedIds && this.#touchKey(id, this.#legacyKey(id), expiry, hold);
+    const hold = this.#locks?.holders.holdFor(id, owners);
+    const token = hold?.token;
+    try {
+      if (await this.#touchKey(id, this.#key(id), expiry, token)) return true;
+      return (
+        this.options.readUnhashedIds &&
+        (await this.#touchKey(id, this.#legacyKey(id), expiry, token))
+      );
+    } finally {
+      this.#locks?.holders.leave(id, hold);
+    }
   }
 
   async #touchKey(
     id: string,
     key: SessionItem,
     expiry: SessionExpiry | null | undefined,
-    hold: LockHold | undefined,
+    token: string | undefined,
   ): Promise<boolean> {
     const now = Date.now();
-    const holder = this.#locks?.holderCondition(hold?.token);
+    const holder = this.#locks?.holderCondition(token);
     const expiresAt = sessionExpiryMs(expiry, this.options.defaultLifetimeMs, now);
     const command = new UpdateItemCommand({
       ...this.#capacity,
@@ -303,8 +369,6 @@ export class SessionRepository<Data extends object = SessionData>
       if (!isConditionFailure(error)) throw error;
       this.#recent.markGone(id);
       return false;
-    } finally {
-      this.#locks?.holders.leave(id, hold);
     }
     const recent = this.#recent.recall(id);
     if (recent) this.#recent.remember(id, { ...recent, ttlSeconds: toTtlSeconds(expiresAt) });
@@ -316,15 +380,15 @@ export class SessionRepository<Data extends object = SessionData>
    * earlier and saves it unchanged afterwards does not bring it back (`save` then only tries a
    * conditional refresh, which finds nothing).
    */
-  async destroy(id: string): Promise<void> {
+  async destroy(id: string, options?: SessionCallOptions): Promise<void> {
     if (sessionIdProblem(this.options.prefix, id) !== undefined) return;
     this.#recent.markGone(id);
-    const hold = this.#locks?.holders.current(id);
+    const hold = this.#locks?.holders.holdFor(id, [options?.lockOwner]);
     try {
       await this.#deleteKey(this.#key(id));
       if (this.options.readUnhashedIds) await this.#deleteKey(this.#legacyKey(id));
     } finally {
-      this.#locks?.holders.leave(id, hold);
+      this.#locks?.holders.leave(id, hold, true);
     }
     this.#log.write('destroy', () => ({ session: loggedSessionId(id) }));
   }
@@ -564,8 +628,21 @@ export class SessionRepository<Data extends object = SessionData>
    * With `pessimisticLocking`: releases the lock a `get` of session `id` took, when the request
    * ends without writing the session (a write releases it by itself). Otherwise does nothing.
    */
-  async release(id: string): Promise<void> {
-    const hold = this.#locks?.holders.current(id);
+  async release(id: string, options?: SessionCallOptions): Promise<void> {
+    await this.#release(id, [options?.lockOwner]);
+  }
+
+  /**
+   * With `pessimisticLocking`: makes `to` stand for the same request as `from`, an object a
+   * read returned or a `lockOwner` (for a framework that copies the data it read into its own
+   * session object). Otherwise does nothing.
+   */
+  shareLock(from: object, to: object): void {
+    this.#locks?.holders.share(from, to);
+  }
+
+  async #release(id: string, owners: LockOwners): Promise<void> {
+    const hold = this.#locks?.holders.holdFor(id, owners);
     if (!this.#locks || hold?.token === undefined) return;
     try {
       await this.#locks.release(this.#key(id), hold.token);

@@ -206,6 +206,47 @@ for (const server of testServers()) {
       expect(await repository({ waitMs: 200 }).get(id)).toEqual({ n: 2 });
     });
 
+    it("one repository: calls naming a request whose lock has ended leave the next request's lock alone", async () => {
+      const id = newId();
+      const shared = repository({ waitMs: 3_000 });
+      await shared.set(id, { n: 0 }, inOneHour());
+      const first = { request: 'first' };
+      const second = { request: 'second' };
+      await shared.get(id, { lockOwner: first });
+      const secondRead = shared.get(id, { lockOwner: second });
+      await shared.set(id, { n: 1 }, inOneHour(), { lockOwner: first });
+      expect(await secondRead).toEqual({ n: 1 });
+      await shared.release(id, { lockOwner: first });
+      expect(await shared.refresh(id, inOneHour(), { lockOwner: first })).not.toBe('missing');
+      await expect(repository({ waitMs: 200 }).get(id)).rejects.toMatchObject({
+        code: 'LOCK_TIMEOUT',
+      });
+      await shared.set(id, { n: 2 }, inOneHour(), { lockOwner: second });
+      const next = repository({ waitMs: 200 });
+      expect(await next.get(id)).toEqual({ n: 2 });
+      await next.release(id);
+    });
+
+    it('one repository: the data object a read returned stands for its request', async () => {
+      const id = newId();
+      const shared = repository({ waitMs: 3_000 });
+      await shared.set(id, { n: 0 }, inOneHour());
+      const firstData = (await shared.get(id)) as { n: number };
+      const secondRead = shared.get(id);
+      firstData.n = 1;
+      await shared.save(id, firstData, inOneHour());
+      const secondData = (await secondRead) as { n: number };
+      expect(await shared.save(id, firstData, inOneHour())).not.toBe('written');
+      await expect(repository({ waitMs: 200 }).get(id)).rejects.toMatchObject({
+        code: 'LOCK_TIMEOUT',
+      });
+      secondData.n = 2;
+      await shared.save(id, secondData, inOneHour());
+      const next = repository({ waitMs: 200 });
+      expect(await next.get(id)).toEqual({ n: 2 });
+      await next.release(id);
+    });
+
     it('refuses a write while another request holds the lock', async () => {
       const id = newId();
       await repository().set(id, { n: 1 }, inOneHour());

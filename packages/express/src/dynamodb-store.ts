@@ -79,11 +79,28 @@ export class DynamoDBStore<
   }
 
   /**
+   * Builds `req.session` from what {@link get} loaded, as express-session's own store does. With
+   * `pessimisticLocking`, the session object then stands for the request that holds the lock,
+   * so that a save and the touch that follows it at the end of the request act on that
+   * request's lock only, never on the lock the next request has taken meanwhile.
+   */
+  override createSession(
+    req: Parameters<session.Store['createSession']>[0],
+    sess: session.SessionData,
+  ): session.Session & session.SessionData {
+    const created = super.createSession(req, sess);
+    this.repository.shareLock?.(sess, created);
+    return created;
+  }
+
+  /**
    * Stores session `sid` until its cookie expires. A session unchanged since it was loaded
    * (`resave: true`) only has its expiry refreshed.
    */
   override set(sid: string, sess: StoredSession, callback?: NodeCallback<void>): Promise<void> {
-    const saved = this.repository.save(sid, sess as unknown as Data, cookieExpiry(sess));
+    const saved = this.repository.save(sid, sess as unknown as Data, cookieExpiry(sess), {
+      lockOwner: sess,
+    });
     return settle(
       saved.then(() => undefined),
       callback,
@@ -108,7 +125,7 @@ export class DynamoDBStore<
       this.repository.options.defaultLifetimeMs,
     );
     const expires = { expires: toTtlSeconds(expiresAt) };
-    const touched = this.repository.refresh(sid, expiresAt).then(
+    const touched = this.repository.refresh(sid, expiresAt, { lockOwner: sess }).then(
       () => expires,
       () => expires,
     );

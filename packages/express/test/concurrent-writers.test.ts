@@ -33,6 +33,21 @@ async function startSlowCounter(options: DynamoDBStoreOptions, errors: string[] 
     req.session.views = views;
     res.json({ views });
   });
+  app.get('/count-and-save', async (req, res, next) => {
+    const views = (req.session.views ?? 0) + 1;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    req.session.views = views;
+    try {
+      await new Promise<void>((resolve, reject) =>
+        req.session.save((error) => (error ? reject(error) : resolve())),
+      );
+    } catch (error) {
+      next(error);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    res.json({ views: req.session.views });
+  });
   app.use(
     (
       error: Error & { code?: string },
@@ -69,6 +84,24 @@ for (const server of testServers()) {
       const browser = cookieJarFetch(app.url);
       await browser('/count');
       const responses = await Promise.all(Array.from({ length: 6 }, () => browser('/count')));
+      expect(responses.map((response) => response.status)).toEqual(Array(6).fill(200));
+      const last = (await (await browser('/count')).json()) as { views: number };
+      expect(last.views).toBe(8);
+    }, 30_000);
+
+    it("with pessimisticLocking, an explicit save and the touch express-session sends after it leave the next request's lock alone", async () => {
+      const errors: string[] = [];
+      const app = await startSlowCounter(
+        { client, table, pessimisticLocking: { waitMs: 10_000 } },
+        errors,
+      );
+      servers.push(app.server);
+      const browser = cookieJarFetch(app.url);
+      await browser('/count');
+      const responses = await Promise.all(
+        Array.from({ length: 6 }, () => browser('/count-and-save')),
+      );
+      expect(errors).toEqual([]);
       expect(responses.map((response) => response.status)).toEqual(Array(6).fill(200));
       const last = (await (await browser('/count')).json()) as { views: number };
       expect(last.views).toBe(8);

@@ -24,6 +24,12 @@ interface ClosingResponse {
   once?: (event: 'close', listener: () => void) => unknown;
 }
 
+/** The koa context of a store call, which stands for its request's pessimistic lock. */
+function lockOwnerOf(options: KoaStoreCallOptions | undefined): object | undefined {
+  const ctx = options?.ctx;
+  return typeof ctx === 'object' && ctx !== null ? ctx : undefined;
+}
+
 /** The last argument koa-session passes to a store method. */
 export interface KoaStoreCallOptions {
   /** The koa context of the request. */
@@ -46,7 +52,7 @@ export class DynamoDBStore<
 > {
   /** The repository holding the sessions; use it for anything beyond koa-session's API. */
   readonly repository: Repository;
-  readonly #settled = new WeakSet<object>();
+  readonly #wrote = new WeakSet<object>();
 
   /** A store on a `SessionRepository` built from `options`. */
   constructor(options?: SessionRepositoryOptions & { repository?: undefined });
@@ -60,22 +66,22 @@ export class DynamoDBStore<
 
   /**
    * Loads session `key`: `null` when it is missing or expired. With `pessimisticLocking`, the
-   * lock the read took is released when the response closes, also when koa-session does not
-   * save an unchanged session; a request that saved or destroyed the session has ended its
-   * lock already and releases nothing (the lock may be the next request's by then), nor does a
-   * request whose read failed (it never held the lock).
+   * lock the read took belongs to the request's context: it is released when the response
+   * closes, also when koa-session does not save an unchanged session; a request that saved or
+   * destroyed the session has ended its lock already and releases nothing (the lock may be the
+   * next request's by then), nor does a request whose read failed (it never held the lock).
    */
   async get(
     key: string,
     _maxAge?: number | 'session',
     options?: KoaStoreCallOptions,
   ): Promise<Data | null> {
-    const data = await this.repository.get(key);
-    const ctx = options?.ctx;
-    const response = (ctx as { res?: ClosingResponse } | undefined)?.res;
+    const lockOwner = lockOwnerOf(options);
+    const data = await this.repository.get(key, { lockOwner });
+    const response = (lockOwner as { res?: ClosingResponse } | undefined)?.res;
     if (data !== null && this.repository.options.pessimisticLocking && response?.once) {
       const release = () => {
-        if (!this.#settled.has(ctx as object)) this.repository.release(key).catch(() => {});
+        this.repository.release(key, { lockOwner }).catch(() => {});
       };
       if (response.closed) release();
       else response.once('close', release);
@@ -88,7 +94,10 @@ export class DynamoDBStore<
    * When `changed` is false (a `rolling` or `renew` save) and the data is what the repository
    * last read or wrote under `key`, only the expiry is refreshed, when needed, and a session
    * destroyed meanwhile is not recreated; koa-session's other forced saves (`regenerate`,
-   * `save()`, a new `maxAge`) carry new data or a new key and are written in full.
+   * `save()`, a new `maxAge`) carry new data or a new key and are written in full. A second
+   * write in one request (koa-session commits again at the end after an explicit `save()`) is
+   * such a save too: it writes nothing when the data is what the first one wrote, and so leaves
+   * alone the lock the next request may hold by then.
    */
   async set(
     key: string,
@@ -103,23 +112,21 @@ export class DynamoDBStore<
         : typeof maxAge === 'number'
           ? expiryFromMaxAge(maxAge)
           : undefined;
-    this.#settle(options.ctx);
-    if (options.changed === false) await this.repository.save(key, sess, expiry);
-    else await this.repository.set(key, sess, expiry);
+    const lockOwner = lockOwnerOf(options);
+    const again = lockOwner !== undefined && this.#wrote.has(lockOwner);
+    if (lockOwner !== undefined) this.#wrote.add(lockOwner);
+    if (options.changed === false || again) {
+      await this.repository.save(key, sess, expiry, { lockOwner });
+    } else await this.repository.set(key, sess, expiry, { lockOwner });
   }
 
   /** Deletes session `key`. */
   async destroy(key: string, options?: KoaStoreCallOptions): Promise<void> {
-    this.#settle(options?.ctx);
-    await this.repository.destroy(key);
+    await this.repository.destroy(key, { lockOwner: lockOwnerOf(options) });
   }
 
   /** Releases the DynamoDB client if the store built it; a client you passed is left alone. */
   close(): void {
     this.repository.close();
-  }
-
-  #settle(ctx: unknown): void {
-    if (typeof ctx === 'object' && ctx !== null) this.#settled.add(ctx);
   }
 }

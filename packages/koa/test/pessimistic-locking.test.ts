@@ -103,5 +103,21 @@ for (const server of testServers()) {
       const last = (await (await browser('/count')).json()) as { views: number };
       expect(last.views).toBe(1 + acknowledged + 1);
     }, 30_000);
+
+    it('loses no increment when each request saves explicitly before koa-session commits again at the end', async () => {
+      const browser = await startLockingApp(10_000, async (ctx) => {
+        const state = ctx.session as { views?: number; save(): Promise<void> };
+        const views = (state.views ?? 0) + 1;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        state.views = views;
+        await state.save();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        ctx.body = { views };
+      });
+      await browser('/count');
+      const responses = await Promise.all(Array.from({ length: 5 }, () => browser('/count')));
+      expect(responses.map((response) => response.status)).toEqual(Array(5).fill(200));
+      expect(await (await browser('/count')).json()).toEqual({ views: 7 });
+    }, 30_000);
   });
 }

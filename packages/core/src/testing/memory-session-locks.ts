@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { lockTimeoutError } from '../errors';
-import { LockHolders } from '../lock-holders';
+import { type LockHold, LockHolders, type LockOwners } from '../lock-holders';
 import type { PessimisticLockingOptions } from '../session-lock';
 import type { SessionItem } from '../session-repository';
 import type { StoreMetrics } from '../store-metrics';
@@ -41,10 +41,15 @@ export class MemorySessionLocks {
 
   /**
    * For a read of session `id` (its item under `key`): waits until no other request of this
-   * process holds it, then locks and returns the item (see {@link LockHolders.lockedRead}).
+   * process holds it, then locks and returns the item and the hold bound to `owners` (see
+   * {@link LockHolders.lockedRead}).
    */
-  lockAndRead(id: string, key: string): Promise<SessionItem | undefined> {
-    return this.holders.lockedRead(id, (deadline) => this.acquire(key, deadline));
+  lockAndRead(
+    id: string,
+    key: string,
+    owners: LockOwners,
+  ): Promise<{ item?: SessionItem; hold?: LockHold }> {
+    return this.holders.lockedRead(id, (deadline) => this.acquire(key, deadline), owners);
   }
 
   /**

@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BATCH_SIZE } from '../batch-delete';
 import { conflictError, SessionStoreError } from '../errors';
 import { type SessionExpiry, sessionExpiryMs, toTtlSeconds } from '../expiry';
+import type { LockHold, LockOwners } from '../lock-holders';
 import {
   parseSessionRepositoryOptions,
   type ResolvedSessionRepositoryOptions,
@@ -18,7 +19,7 @@ import {
   type SessionItem,
   SessionRepository,
 } from '../session-repository';
-import type { SessionRepositoryLike } from '../session-repository-like';
+import type { SessionCallOptions, SessionRepositoryLike } from '../session-repository-like';
 import { StoreMetrics, type StoreMetricsSnapshot } from '../store-metrics';
 import type { BulkOptions } from '../table-context';
 import { throwIfAborted } from '../table-scan';
@@ -90,12 +91,17 @@ export class MemorySessionRepository<Data extends object = SessionData>
       : undefined;
   }
 
-  /** The session `id`, or `null` when it is missing, expired, unreadable or `id` is malformed. */
-  async get(id: string): Promise<Data | null> {
+  /**
+   * The session `id`, or `null` when it is missing, expired, unreadable or `id` is malformed.
+   * With `pessimisticLocking`, the lock it takes is bound to `options.lockOwner` and to the
+   * returned data object.
+   */
+  async get(id: string, options?: SessionCallOptions): Promise<Data | null> {
     if (sessionIdProblem(this.options.prefix, id) !== undefined) return null;
     let item: SessionItem | undefined;
+    let hold: LockHold | undefined;
     if (this.#locks) {
-      item = await this.#locks.lockAndRead(id, this.#key(id));
+      ({ item, hold } = await this.#locks.lockAndRead(id, this.#key(id), [options?.lockOwner]));
     } else {
       this.#metrics.request('GetItem');
       item = this.storage.get(this.#key(id));
@@ -108,8 +114,11 @@ export class MemorySessionRepository<Data extends object = SessionData>
     const ttl = Number(item?.[this.options.expiresAttribute]?.N);
     if (data === null) {
       this.#recent.markGone(id);
-      await this.release(id);
-    } else if (Number.isFinite(ttl)) this.#recent.rememberData(id, data as SessionData, ttl);
+      await this.#release(id, [options?.lockOwner]);
+    } else {
+      this.#locks?.holders.bind(id, hold, [data]);
+      if (Number.isFinite(ttl)) this.#recent.rememberData(id, data as SessionData, ttl);
+    }
     return data;
   }
 
@@ -117,20 +126,34 @@ export class MemorySessionRepository<Data extends object = SessionData>
    * Stores `data` as session `id`, replacing what was there. `expiry` is when the session
    * expires; without one it lives for `defaultLifetimeMs`.
    */
-  async set(id: string, data: Data, expiry?: SessionExpiry | null): Promise<void> {
+  async set(
+    id: string,
+    data: Data,
+    expiry?: SessionExpiry | null,
+    options?: SessionCallOptions,
+  ): Promise<void> {
+    await this.#set(id, data, expiry, [options?.lockOwner, data]);
+  }
+
+  async #set(
+    id: string,
+    data: Data,
+    expiry: SessionExpiry | null | undefined,
+    owners: LockOwners,
+  ): Promise<void> {
     const problem = sessionIdProblem(this.options.prefix, id);
     if (problem !== undefined) throw new SessionStoreError('INVALID_SESSION_ID', problem);
     let item: SessionItem;
     try {
       item = this.#codec.toItem(id, data, expiry ?? this.#now() + this.options.defaultLifetimeMs);
     } catch (error) {
-      await this.release(id);
+      await this.#release(id, owners);
       throw error;
     }
     const key = item[this.options.hashKey]?.S as string;
-    const hold = this.#locks?.holders.current(id);
-    this.#locks?.holders.leave(id, hold);
+    const hold = this.#locks?.holders.holdFor(id, owners);
     const token = hold?.token;
+    this.#locks?.holders.leave(id, hold);
     this.#metrics.request('PutItem');
     const stored = this.storage.get(key);
     const locked = this.#locks !== undefined && !this.#locks.mayReplace(stored, token);
@@ -156,16 +179,22 @@ export class MemorySessionRepository<Data extends object = SessionData>
    * Stores `data` as session `id`, unless it is unchanged since this repository last read or
    * wrote it (expiry fields aside): then only the expiry is refreshed, as {@link refresh} does.
    */
-  async save(id: string, data: Data, expiry?: SessionExpiry | null): Promise<SaveOutcome> {
+  async save(
+    id: string,
+    data: Data,
+    expiry?: SessionExpiry | null,
+    options?: SessionCallOptions,
+  ): Promise<SaveOutcome> {
+    const owners = [options?.lockOwner, data];
     const recent = this.#recent.recall(id);
     if (
       recent !== undefined &&
       isSessionData(data) &&
       recent.fingerprint === fingerprintSession(data)
     ) {
-      return this.refresh(id, expiry);
+      return this.#refresh(id, expiry, owners);
     }
-    await this.set(id, data, expiry);
+    await this.#set(id, data, expiry, owners);
     return 'written';
   }
 
@@ -173,45 +202,79 @@ export class MemorySessionRepository<Data extends object = SessionData>
    * Moves the expiry of session `id` to `expiry` when needed: skipped while the stored expiry
    * known to this repository lags by no more than `touchAfterMs`; otherwise a {@link touch}.
    */
-  async refresh(id: string, expiry?: SessionExpiry | null): Promise<RefreshOutcome> {
+  async refresh(
+    id: string,
+    expiry?: SessionExpiry | null,
+    options?: SessionCallOptions,
+  ): Promise<RefreshOutcome> {
+    return this.#refresh(id, expiry, [options?.lockOwner]);
+  }
+
+  async #refresh(
+    id: string,
+    expiry: SessionExpiry | null | undefined,
+    owners: LockOwners,
+  ): Promise<RefreshOutcome> {
     const now = this.#now();
     const expiresAt = sessionExpiryMs(expiry, this.options.defaultLifetimeMs, now);
     if (refreshCanWait(this.#recent.recall(id), expiresAt, now, this.options.touchAfterMs)) {
-      await this.release(id);
+      await this.#release(id, owners);
       return 'skipped';
     }
-    return (await this.touch(id, toTtlSeconds(expiresAt) * 1000)) ? 'refreshed' : 'missing';
+    const touched = await this.#touch(id, toTtlSeconds(expiresAt) * 1000, owners);
+    return touched ? 'refreshed' : 'missing';
   }
 
   /**
    * Moves the expiry of session `id` to `expiry` without rewriting its data. Resolves `false`,
    * and writes nothing, when the session does not exist or is in the last second of its TTL.
    */
-  async touch(id: string, expiry?: SessionExpiry | null): Promise<boolean> {
+  async touch(
+    id: string,
+    expiry?: SessionExpiry | null,
+    options?: SessionCallOptions,
+  ): Promise<boolean> {
+    return this.#touch(id, expiry, [options?.lockOwner]);
+  }
+
+  async #touch(
+    id: string,
+    expiry: SessionExpiry | null | undefined,
+    owners: LockOwners,
+  ): Promise<boolean> {
     if (sessionIdProblem(this.options.prefix, id) !== undefined) return false;
-    const hold = this.#locks?.holders.current(id);
+    const hold = this.#locks?.holders.holdFor(id, owners);
+    const token = hold?.token;
     this.#locks?.holders.leave(id, hold);
-    if (this.#touchKey(id, this.#key(id), expiry, hold?.token)) return true;
-    return (
-      this.options.readUnhashedIds && this.#touchKey(id, this.#legacyKey(id), expiry, hold?.token)
-    );
+    if (this.#touchKey(id, this.#key(id), expiry, token)) return true;
+    return this.options.readUnhashedIds && this.#touchKey(id, this.#legacyKey(id), expiry, token);
   }
 
   /** Deletes session `id`, whether or not it exists; a later unchanged save does not revive it. */
-  async destroy(id: string): Promise<void> {
+  async destroy(id: string, options?: SessionCallOptions): Promise<void> {
     if (sessionIdProblem(this.options.prefix, id) !== undefined) return;
     this.#recent.markGone(id);
-    this.#locks?.holders.leave(id, this.#locks.holders.current(id));
+    this.#locks?.holders.leave(id, this.#locks.holders.holdFor(id, [options?.lockOwner]), true);
     this.#delete(this.#key(id));
     if (this.options.readUnhashedIds) this.#delete(this.#legacyKey(id));
   }
 
   /** With `pessimisticLocking`: releases the lock a `get` of session `id` took. */
-  async release(id: string): Promise<void> {
-    const hold = this.#locks?.holders.current(id);
-    if (!this.#locks || hold?.token === undefined) return;
+  async release(id: string, options?: SessionCallOptions): Promise<void> {
+    await this.#release(id, [options?.lockOwner]);
+  }
+
+  /** With `pessimisticLocking`: makes `to` stand for the same request as `from`. */
+  shareLock(from: object, to: object): void {
+    this.#locks?.holders.share(from, to);
+  }
+
+  async #release(id: string, owners: LockOwners): Promise<void> {
+    const hold = this.#locks?.holders.holdFor(id, owners);
+    const token = hold?.token;
+    if (!this.#locks || token === undefined) return;
     this.#locks.holders.leave(id, hold);
-    this.#locks.release(this.#key(id), hold.token);
+    this.#locks.release(this.#key(id), token);
   }
 
   /** The ids of the live sessions of this prefix (expiry checked to the second, by the TTL). */
