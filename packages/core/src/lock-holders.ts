@@ -9,11 +9,15 @@ import { MAX_TIMER_MS } from './options';
  */
 export interface LockHold {
   token?: string;
+  /** Whether the hold has ended (its request's later calls act as calls without a lock). */
+  ended?: boolean;
+  /** The fingerprint of the data the request last wrote under this hold. */
+  written?: string;
 }
 
 /**
- * The objects that stand for the request making a call (a koa context, an express request,
- * the session data object the request read or writes); `undefined` entries are skipped.
+ * The objects that stand for the request making a call (a koa context, express-session's
+ * session object, the session data object the request read or writes); `undefined` entries are skipped.
  */
 export type LockOwners = ReadonlyArray<object | undefined>;
 
@@ -125,12 +129,22 @@ export class LockHolders {
   }
 
   /**
+   * Whether `owners` stand for a request whose hold on `id` has ended after it wrote data with
+   * this `fingerprint`: writing it again would only overwrite what came since.
+   */
+  wroteBefore(id: string, owners: LockOwners, fingerprint: string | undefined): boolean {
+    const hold = this.holdFor(id, owners);
+    return hold?.ended === true && fingerprint !== undefined && hold.written === fingerprint;
+  }
+
+  /**
    * Ends `hold` on `id` and admits the next waiter; does nothing when `hold` has already ended.
    * The hold's token is dropped unless `keepToken` (see {@link LockHold}).
    */
   leave(id: string, hold: LockHold | undefined, keepToken = false): void {
     const lane = this.#lanes.get(id);
     if (!lane || !hold || lane.hold !== hold) return;
+    hold.ended = true;
     if (!keepToken) hold.token = undefined;
     clearTimeout(lane.lease);
     const next = lane.waiters.shift();

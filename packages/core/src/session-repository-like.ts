@@ -8,10 +8,11 @@ import type { RefreshOutcome, SaveOutcome } from './session-repository';
 export interface SessionCallOptions {
   /**
    * With `pessimisticLocking`: an object that stands for the request making the call (a koa
-   * context, an express request). Calls that name it act on the lock that request's read took,
-   * also once it has ended and another request of the process holds the next one (a second
-   * save at the end of a request then leaves the next request's lock alone). The data object a
-   * read returned, and the data a write is given, stand for their request in the same way.
+   * context, express-session's session object). Calls that name it act on the lock that
+   * request's read took, also once it has ended and another request of the process holds the
+   * next one: they then act as calls without a lock, and a save of the data the request already
+   * wrote writes nothing. The data object a read returned, and the data a write is given,
+   * stand for their request in the same way.
    */
   lockOwner?: object;
 }

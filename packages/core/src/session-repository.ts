@@ -236,6 +236,7 @@ export class SessionRepository<Data extends object = SessionData>
     } finally {
       this.#locks?.holders.leave(id, hold);
     }
+    if (hold && isSessionData(data)) hold.written = fingerprintSession(data);
     if (this.options.optimisticLocking) {
       (data as SessionData)[this.options.versionField] = Number(
         item[this.options.versionAttribute]?.N,
@@ -262,10 +263,10 @@ export class SessionRepository<Data extends object = SessionData>
   ): Promise<SaveOutcome> {
     const owners = [options?.lockOwner, data];
     const recent = this.#recent.recall(id);
+    const fingerprint = isSessionData(data) ? fingerprintSession(data) : undefined;
     const unchanged =
-      recent !== undefined &&
-      isSessionData(data) &&
-      recent.fingerprint === fingerprintSession(data);
+      (recent !== undefined && recent.fingerprint === fingerprint) ||
+      this.#locks?.holders.wroteBefore(id, owners, fingerprint) === true;
     let outcome: SaveOutcome = 'written';
     if (unchanged) outcome = await this.#refresh(id, expiry, owners);
     else await this.#set(id, data, expiry, owners);
@@ -292,7 +293,11 @@ export class SessionRepository<Data extends object = SessionData>
   ): Promise<RefreshOutcome> {
     const now = Date.now();
     const expiresAt = sessionExpiryMs(expiry, this.options.defaultLifetimeMs, now);
-    if (refreshCanWait(this.#recent.recall(id), expiresAt, now, this.options.touchAfterMs)) {
+    const ended = this.#locks?.holders.holdFor(id, owners)?.ended === true;
+    if (
+      ended ||
+      refreshCanWait(this.#recent.recall(id), expiresAt, now, this.options.touchAfterMs)
+    ) {
       await this.#release(id, owners);
       this.#log.write('refresh', () => ({ session: loggedSessionId(id), outcome: 'skipped' }));
       return 'skipped';

@@ -227,6 +227,22 @@ for (const server of testServers()) {
       await next.release(id);
     });
 
+    it('one repository: a late save of what a request already wrote does not undo what the next request wrote since', async () => {
+      const id = newId();
+      const shared = repository({ waitMs: 3_000 });
+      await shared.set(id, { n: 0 }, inOneHour());
+      const first = { request: 'first' };
+      const second = { request: 'second' };
+      await shared.get(id, { lockOwner: first });
+      expect(await shared.save(id, { n: 1 }, inOneHour(), { lockOwner: first })).toBe('written');
+      expect(await shared.get(id, { lockOwner: second })).toEqual({ n: 1 });
+      await shared.save(id, { n: 2 }, inOneHour(), { lockOwner: second });
+      expect(await shared.save(id, { n: 1 }, inOneHour(), { lockOwner: first })).toBe('skipped');
+      const next = repository({ waitMs: 200 });
+      expect(await next.get(id)).toEqual({ n: 2 });
+      await next.release(id);
+    });
+
     it('one repository: the data object a read returned stands for its request', async () => {
       const id = newId();
       const shared = repository({ waitMs: 3_000 });

@@ -25,7 +25,10 @@ for (const server of testServers()) {
       client.destroy();
     });
 
-    /** The contract's app plus `/slow-count` (read, wait, write) and `/count-and-save` (an explicit save before the answer). */
+    /**
+     * The contract's app plus `/slow-count` (read, wait, write) and `/count-and-save` (an
+     * explicit save, then an answer slow enough that the next requests write before the end).
+     */
     async function startLockingApp(): Promise<Browser> {
       const store = new DynamoDBStore({
         client,
@@ -41,10 +44,10 @@ for (const server of testServers()) {
       });
       app.get('/count-and-save', async (request) => {
         const views = (request.session.views ?? 0) + 1;
-        await pause(300);
+        await pause(100);
         request.session.views = views;
         await request.session.save();
-        await pause(50);
+        await pause(400);
         return { views };
       });
       apps.push(app);

@@ -94,10 +94,10 @@ export class DynamoDBStore<
    * When `changed` is false (a `rolling` or `renew` save) and the data is what the repository
    * last read or wrote under `key`, only the expiry is refreshed, when needed, and a session
    * destroyed meanwhile is not recreated; koa-session's other forced saves (`regenerate`,
-   * `save()`, a new `maxAge`) carry new data or a new key and are written in full. A second
-   * write in one request (koa-session commits again at the end after an explicit `save()`) is
-   * such a save too: it writes nothing when the data is what the first one wrote, and so leaves
-   * alone the lock the next request may hold by then.
+   * `save()`, a new `maxAge`) carry new data or a new key and are written in full. With
+   * `pessimisticLocking`, a second write in one request (koa-session commits again at the end
+   * after an explicit `save()`) is a save too: it writes nothing when the data is what the
+   * first one wrote, and so leaves alone what the next request has written since.
    */
   async set(
     key: string,
@@ -113,8 +113,9 @@ export class DynamoDBStore<
           ? expiryFromMaxAge(maxAge)
           : undefined;
     const lockOwner = lockOwnerOf(options);
-    const again = lockOwner !== undefined && this.#wrote.has(lockOwner);
-    if (lockOwner !== undefined) this.#wrote.add(lockOwner);
+    const locking = this.repository.options.pessimisticLocking !== undefined;
+    const again = locking && lockOwner !== undefined && this.#wrote.has(lockOwner);
+    if (locking && lockOwner !== undefined) this.#wrote.add(lockOwner);
     if (options.changed === false || again) {
       await this.repository.save(key, sess, expiry, { lockOwner });
     } else await this.repository.set(key, sess, expiry, { lockOwner });

@@ -108,10 +108,10 @@ for (const server of testServers()) {
       const browser = await startLockingApp(10_000, async (ctx) => {
         const state = ctx.session as { views?: number; save(): Promise<void> };
         const views = (state.views ?? 0) + 1;
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        await new Promise((resolve) => setTimeout(resolve, 100));
         state.views = views;
         await state.save();
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await new Promise((resolve) => setTimeout(resolve, 400));
         ctx.body = { views };
       });
       await browser('/count');

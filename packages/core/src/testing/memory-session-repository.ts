@@ -162,6 +162,7 @@ export class MemorySessionRepository<Data extends object = SessionData>
       throw conflictError(id, this.#locks !== undefined);
     }
     this.storage.put(key, item);
+    if (hold && isSessionData(data)) hold.written = fingerprintSession(data);
     if (this.options.optimisticLocking) {
       (data as SessionData)[this.options.versionField] = Number(
         item[this.options.versionAttribute]?.N,
@@ -187,10 +188,10 @@ export class MemorySessionRepository<Data extends object = SessionData>
   ): Promise<SaveOutcome> {
     const owners = [options?.lockOwner, data];
     const recent = this.#recent.recall(id);
+    const fingerprint = isSessionData(data) ? fingerprintSession(data) : undefined;
     if (
-      recent !== undefined &&
-      isSessionData(data) &&
-      recent.fingerprint === fingerprintSession(data)
+      (recent !== undefined && recent.fingerprint === fingerprint) ||
+      this.#locks?.holders.wroteBefore(id, owners, fingerprint) === true
     ) {
       return this.#refresh(id, expiry, owners);
     }
@@ -217,7 +218,11 @@ export class MemorySessionRepository<Data extends object = SessionData>
   ): Promise<RefreshOutcome> {
     const now = this.#now();
     const expiresAt = sessionExpiryMs(expiry, this.options.defaultLifetimeMs, now);
-    if (refreshCanWait(this.#recent.recall(id), expiresAt, now, this.options.touchAfterMs)) {
+    const ended = this.#locks?.holders.holdFor(id, owners)?.ended === true;
+    if (
+      ended ||
+      refreshCanWait(this.#recent.recall(id), expiresAt, now, this.options.touchAfterMs)
+    ) {
       await this.#release(id, owners);
       return 'skipped';
     }
