@@ -65,6 +65,28 @@ const scenarios: Record<string, [SessionRepositoryOptions, Scenario]> = {
       return [last, requests(repository)];
     },
   ],
+  'calls for a request whose lock has ended leave the next request alone (pessimisticLocking)': [
+    { pessimisticLocking: { waitMs: 3_000, leaseMs: 5_000 } },
+    async (repository) => {
+      const [first, second] = [{ request: 1 }, { request: 2 }];
+      await repository.set('a', { n: 0 }, later());
+      await repository.get('a', { lockOwner: first });
+      const observed: unknown[] = [
+        await repository.save('a', { n: 1 }, later(), { lockOwner: first }),
+      ];
+      observed.push(await repository.get('a', { lockOwner: second }));
+      observed.push(await repository.refresh('a', later() + HOUR, { lockOwner: first }));
+      observed.push(await outcome(() => repository.release('a', { lockOwner: first })));
+      observed.push(await repository.save('a', { n: 2 }, later(), { lockOwner: second }));
+      observed.push(await repository.save('a', { n: 1 }, later(), { lockOwner: first }));
+      observed.push(
+        await outcome(() => repository.set('a', { n: 3 }, later(), { lockOwner: first })),
+      );
+      observed.push(await repository.get('a'), requests(repository));
+      await repository.release('a');
+      return observed;
+    },
+  ],
   'refresh skips a stored expiry that lags by less than touchAfterMs': [
     { touchAfterMs: 60_000 },
     async (repository) => {
