@@ -22,6 +22,17 @@ for (const server of testServers()) {
         table,
         pessimisticLocking: { leaseMs: 5_000, waitMs: 5_000, ...options },
       });
+    /** What another process reads under its own lock (then released): what is stored. */
+    const readByAnotherProcess = async (id: string) => {
+      const other = repository({ waitMs: 200 });
+      const data = await other.get(id);
+      await other.release(id);
+      return data;
+    };
+    /** Asserts that another process cannot lock `id` now: someone holds it. */
+    const expectLockedForOthers = (id: string) =>
+      expect(repository({ waitMs: 200 }).get(id)).rejects.toMatchObject({ code: 'LOCK_TIMEOUT' });
+
     beforeAll(async () => {
       table = await createTestTable(client);
     });
@@ -77,9 +88,7 @@ for (const server of testServers()) {
       const holder = repository();
       await holder.get(id);
       const started = Date.now();
-      await expect(repository({ waitMs: 200 }).get(id)).rejects.toMatchObject({
-        code: 'LOCK_TIMEOUT',
-      });
+      await expectLockedForOthers(id);
       expect(Date.now() - started).toBeLessThan(2_000);
       await holder.release(id);
       expect(await repository({ waitMs: 200 }).get(id)).toEqual({ n: 1 });
@@ -174,9 +183,7 @@ for (const server of testServers()) {
       await expect(
         holder.set(id, { n: 2, blob: 'x'.repeat(500_000) }, inOneHour()),
       ).rejects.toMatchObject({ code: 'SESSION_TOO_LARGE' });
-      const next = repository({ waitMs: 200 });
-      expect(await next.get(id)).toEqual({ n: 1 });
-      await next.release(id);
+      expect(await readByAnotherProcess(id)).toEqual({ n: 1 });
     });
 
     it("a holder's write after another process destroyed the session (log out everywhere) fails with CONFLICT and does not bring it back", async () => {
@@ -218,13 +225,9 @@ for (const server of testServers()) {
       expect(await secondRead).toEqual({ n: 1 });
       await shared.release(id, { lockOwner: first });
       expect(await shared.refresh(id, inOneHour(), { lockOwner: first })).not.toBe('missing');
-      await expect(repository({ waitMs: 200 }).get(id)).rejects.toMatchObject({
-        code: 'LOCK_TIMEOUT',
-      });
+      await expectLockedForOthers(id);
       await shared.set(id, { n: 2 }, inOneHour(), { lockOwner: second });
-      const next = repository({ waitMs: 200 });
-      expect(await next.get(id)).toEqual({ n: 2 });
-      await next.release(id);
+      expect(await readByAnotherProcess(id)).toEqual({ n: 2 });
     });
 
     it('one repository: a late save of what a request already wrote does not undo what the next request wrote since', async () => {
@@ -238,9 +241,7 @@ for (const server of testServers()) {
       expect(await shared.get(id, { lockOwner: second })).toEqual({ n: 1 });
       await shared.save(id, { n: 2 }, inOneHour(), { lockOwner: second });
       expect(await shared.save(id, { n: 1 }, inOneHour(), { lockOwner: first })).toBe('skipped');
-      const next = repository({ waitMs: 200 });
-      expect(await next.get(id)).toEqual({ n: 2 });
-      await next.release(id);
+      expect(await readByAnotherProcess(id)).toEqual({ n: 2 });
     });
 
     it('one repository: the data object a read returned stands for its request', async () => {
@@ -253,14 +254,10 @@ for (const server of testServers()) {
       await shared.save(id, firstData, inOneHour());
       const secondData = (await secondRead) as { n: number };
       expect(await shared.save(id, firstData, inOneHour())).not.toBe('written');
-      await expect(repository({ waitMs: 200 }).get(id)).rejects.toMatchObject({
-        code: 'LOCK_TIMEOUT',
-      });
+      await expectLockedForOthers(id);
       secondData.n = 2;
       await shared.save(id, secondData, inOneHour());
-      const next = repository({ waitMs: 200 });
-      expect(await next.get(id)).toEqual({ n: 2 });
-      await next.release(id);
+      expect(await readByAnotherProcess(id)).toEqual({ n: 2 });
     });
 
     it('refuses a write while another request holds the lock', async () => {
