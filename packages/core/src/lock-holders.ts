@@ -17,7 +17,8 @@ export interface LockHold {
 
 /**
  * The objects that stand for the request making a call (a koa context, express-session's
- * session object, the session data object the request read or writes); `undefined` entries are skipped.
+ * session object, the session data object the request read or writes); `undefined` entries
+ * are skipped.
  */
 export type LockOwners = ReadonlyArray<object | undefined>;
 
@@ -106,7 +107,7 @@ export class LockHolders {
     }
   }
 
-  /** Binds `to` to every hold `from` is bound to (a framework copied the data into its own object). */
+  /** Binds `to` to every hold `from` is bound to (a framework copied the data into `to`). */
   share(from: object, to: object): void {
     const holds = this.#owned.get(from);
     if (holds) this.#owned.set(to, new Map([...(this.#owned.get(to) ?? []), ...holds]));
