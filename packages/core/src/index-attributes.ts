@@ -1,4 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { SessionStoreError } from './errors';
 import type { SessionData } from './session-data';
 
 /**
@@ -19,6 +20,24 @@ export interface IndexAttribute {
    * `idsByAttribute` / `destroyByAttribute` ("log out everywhere"), and `createTable` creates it.
    */
   index?: string;
+}
+
+/**
+ * The index attribute `name` of `attributes` that has a global secondary index, for a query
+ * by attribute; throws `INVALID_OPTIONS` naming the missing configuration otherwise.
+ */
+export function indexedAttribute(
+  attributes: readonly IndexAttribute[],
+  name: string,
+): IndexAttribute {
+  const attribute = attributes.find((candidate) => candidate.name === name);
+  if (!attribute?.index) {
+    throw new SessionStoreError(
+      'INVALID_OPTIONS',
+      `no index attribute "${name}" with an index: add { name: "${name}", index: "<GSI name>", ... } to indexAttributes`,
+    );
+  }
+  return attribute;
 }
 
 /** The attribute values of `attributes` found in `data`, and the names of the missing ones. */

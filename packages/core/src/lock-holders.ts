@@ -133,9 +133,9 @@ export class LockHolders {
    * Whether `owners` stand for a request whose hold on `id` has ended after it wrote data with
    * this `fingerprint`: writing it again would only overwrite what came since.
    */
-  wroteBefore(id: string, owners: LockOwners, fingerprint: string | undefined): boolean {
+  wroteBefore(id: string, owners: LockOwners, fingerprint: string): boolean {
     const hold = this.holdFor(id, owners);
-    return hold?.ended === true && fingerprint !== undefined && hold.written === fingerprint;
+    return hold?.ended === true && hold.written === fingerprint;
   }
 
   /**

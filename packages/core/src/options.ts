@@ -120,10 +120,10 @@ export const sessionRepositoryOptionsSchema = z
     optimisticLocking: z.boolean().default(false),
     pessimisticLocking: z
       .strictObject({
-        leaseMs: z.number().int().positive().max(MAX_TIMER_MS).optional(),
-        waitMs: z.number().int().nonnegative().max(MAX_TIMER_MS).optional(),
-        ownerAttribute: attributeName.optional(),
-        expiresAttribute: attributeName.optional(),
+        leaseMs: z.number().int().positive().max(MAX_TIMER_MS).default(10_000),
+        waitMs: z.number().int().nonnegative().max(MAX_TIMER_MS).default(5_000),
+        ownerAttribute: attributeName.default('lockOwner'),
+        expiresAttribute: attributeName.default('lockExpires'),
       })
       .optional(),
     versionAttribute: attributeName.default('version'),
@@ -168,18 +168,8 @@ export const sessionRepositoryOptionsSchema = z
       ['expiresAttribute', options.expiresAttribute],
       ['dataAttribute', options.dataAttribute],
       ['versionAttribute', options.optimisticLocking ? options.versionAttribute : undefined],
-      [
-        'pessimisticLocking.ownerAttribute',
-        options.pessimisticLocking
-          ? (options.pessimisticLocking.ownerAttribute ?? 'lockOwner')
-          : undefined,
-      ],
-      [
-        'pessimisticLocking.expiresAttribute',
-        options.pessimisticLocking
-          ? (options.pessimisticLocking.expiresAttribute ?? 'lockExpires')
-          : undefined,
-      ],
+      ['pessimisticLocking.ownerAttribute', options.pessimisticLocking?.ownerAttribute],
+      ['pessimisticLocking.expiresAttribute', options.pessimisticLocking?.expiresAttribute],
     ];
     const seen = new Map<string, string>();
     for (const [option, name] of named) {

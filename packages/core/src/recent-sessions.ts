@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { toTtlSeconds } from './expiry';
-import type { SessionData } from './session-data';
+import { isSessionData, type SessionData } from './session-data';
 
 /** The longest window of `touchAfterMs: 'auto'`: 10 minutes. */
 export const AUTO_TOUCH_AFTER_MAX_MS = 600_000;
@@ -44,6 +44,18 @@ export class RecentSessions {
   rememberData(id: string, data: SessionData, ttlSeconds: number): void {
     if (this.#capacity === 0 || !Number.isFinite(ttlSeconds)) return;
     this.remember(id, { fingerprint: fingerprintSession(data), ttlSeconds });
+  }
+
+  /**
+   * Whether a save of `data` as session `id` can skip the write: the data (expiry fields aside)
+   * is what this repository last read or wrote under `id`, or a fingerprint `wroteBefore`
+   * recognises. Hashes `data` only when there is something to compare it with.
+   */
+  unchanged(id: string, data: object, wroteBefore?: (fingerprint: string) => boolean): boolean {
+    const recent = this.#entries.get(id);
+    if (!isSessionData(data) || (recent === undefined && wroteBefore === undefined)) return false;
+    const fingerprint = fingerprintSession(data);
+    return recent?.fingerprint === fingerprint || wroteBefore?.(fingerprint) === true;
   }
 
   /** What was last seen of session `id`, if it is still remembered. */

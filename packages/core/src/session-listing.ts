@@ -1,7 +1,7 @@
 import { type AttributeValue, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { BATCH_SIZE, deleteBatch } from './batch-delete';
 import { BoundedTasks } from './bounded-tasks';
-import { SessionStoreError } from './errors';
+import { indexedAttribute } from './index-attributes';
 import { RateLimiter } from './rate-limiter';
 import { fromSessionKey } from './session-key';
 import type { BulkOptions, TableContext } from './table-context';
@@ -118,13 +118,7 @@ export async function* sessionIdsByAttribute(
   value: string | number,
   options: BulkOptions = {},
 ): AsyncGenerator<string> {
-  const attribute = context.options.indexAttributes.find((candidate) => candidate.name === name);
-  if (!attribute?.index) {
-    throw new SessionStoreError(
-      'INVALID_OPTIONS',
-      `no index attribute "${name}" with an index: add { name: "${name}", index: "<GSI name>", ... } to indexAttributes`,
-    );
-  }
+  const attribute = indexedAttribute(context.options.indexAttributes, name);
   const limiter = new RateLimiter(options.maxRequestsPerSecond);
   const { table, hashKey, expiresAttribute, prefix } = context.options;
   let startKey: Record<string, AttributeValue> | undefined;

@@ -39,12 +39,12 @@ export class SessionLocks {
   /** The requests of this process that hold or wait for a session's lock. */
   readonly holders: LockHolders;
 
-  constructor(context: TableContext, options: PessimisticLockingOptions) {
+  constructor(context: TableContext, options: Required<PessimisticLockingOptions>) {
     this.#context = context;
-    this.#leaseMs = options.leaseMs ?? 10_000;
-    this.#waitMs = options.waitMs ?? 5_000;
-    this.owner = options.ownerAttribute ?? 'lockOwner';
-    this.expires = options.expiresAttribute ?? 'lockExpires';
+    this.#leaseMs = options.leaseMs;
+    this.#waitMs = options.waitMs;
+    this.owner = options.ownerAttribute;
+    this.expires = options.expiresAttribute;
     this.holders = new LockHolders(this.#leaseMs, this.#waitMs);
   }
 

@@ -34,6 +34,11 @@ export interface ReapResult extends ReapProgress {
   interrupted: boolean;
 }
 
+/** The progress of a reap that has not started: every count at zero. */
+export function noReapProgress(): ReapProgress {
+  return { found: 0, deleted: 0, kept: 0, scanRequests: 0, deleteRequests: 0 };
+}
+
 /**
  * Deletes the expired sessions of the context's prefix: a parallel Scan (key and expiry only)
  * feeding full batches of 25 conditional deletes (keys carried across scan pages, so n expired
@@ -47,13 +52,7 @@ export async function reapExpiredSessions(
 ): Promise<ReapResult> {
   const limiter = new RateLimiter(options.maxRequestsPerSecond);
   const fallback = { useSingleDeletes: false };
-  const progress: ReapProgress = {
-    found: 0,
-    deleted: 0,
-    kept: 0,
-    scanRequests: 0,
-    deleteRequests: 0,
-  };
+  const progress = noReapProgress();
   const tasks = new BoundedTasks(options.concurrency);
   const report = () => options.onProgress?.({ ...progress });
 

@@ -262,11 +262,12 @@ export class SessionRepository<Data extends object = SessionData>
     options?: SessionCallOptions,
   ): Promise<SaveOutcome> {
     const owners = [options?.lockOwner, data];
-    const recent = this.#recent.recall(id);
-    const fingerprint = isSessionData(data) ? fingerprintSession(data) : undefined;
-    const unchanged =
-      (recent !== undefined && recent.fingerprint === fingerprint) ||
-      this.#locks?.holders.wroteBefore(id, owners, fingerprint) === true;
+    const holders = this.#locks?.holders;
+    const unchanged = this.#recent.unchanged(
+      id,
+      data,
+      holders && ((fingerprint) => holders.wroteBefore(id, owners, fingerprint)),
+    );
     let outcome: SaveOutcome = 'written';
     if (unchanged) outcome = await this.#refresh(id, expiry, owners);
     else await this.#set(id, data, expiry, owners);

@@ -25,17 +25,17 @@ export class MemorySessionLocks {
 
   constructor(
     storage: MemorySessionStorage,
-    options: PessimisticLockingOptions,
+    options: Required<PessimisticLockingOptions>,
     now: () => number,
     metrics: StoreMetrics,
   ) {
     this.#storage = storage;
     this.#now = now;
     this.#metrics = metrics;
-    this.#leaseMs = options.leaseMs ?? 10_000;
-    this.#waitMs = options.waitMs ?? 5_000;
-    this.#owner = options.ownerAttribute ?? 'lockOwner';
-    this.#lease = options.expiresAttribute ?? 'lockExpires';
+    this.#leaseMs = options.leaseMs;
+    this.#waitMs = options.waitMs;
+    this.#owner = options.ownerAttribute;
+    this.#lease = options.expiresAttribute;
     this.holders = new LockHolders(this.#leaseMs, this.#waitMs, now);
   }
 

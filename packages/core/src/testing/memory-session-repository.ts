@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BATCH_SIZE } from '../batch-delete';
 import { conflictError, SessionStoreError } from '../errors';
 import { type SessionExpiry, sessionExpiryMs, toTtlSeconds } from '../expiry';
+import { indexedAttribute } from '../index-attributes';
 import type { LockHold, LockOwners } from '../lock-holders';
 import {
   parseSessionRepositoryOptions,
@@ -11,7 +12,7 @@ import {
 import { fingerprintSession, RecentSessions, refreshCanWait } from '../recent-sessions';
 import { isSessionData, type SessionData } from '../session-data';
 import { fromSessionKey, hashSessionId, sessionIdProblem, toSessionKey } from '../session-key';
-import type { ReapOptions, ReapProgress, ReapResult } from '../session-reaper';
+import { noReapProgress, type ReapOptions, type ReapResult } from '../session-reaper';
 import {
   type RefreshOutcome,
   type SaveOutcome,
@@ -187,14 +188,10 @@ export class MemorySessionRepository<Data extends object = SessionData>
     options?: SessionCallOptions,
   ): Promise<SaveOutcome> {
     const owners = [options?.lockOwner, data];
-    const recent = this.#recent.recall(id);
-    const fingerprint = isSessionData(data) ? fingerprintSession(data) : undefined;
-    if (
-      (recent !== undefined && recent.fingerprint === fingerprint) ||
-      this.#locks?.holders.wroteBefore(id, owners, fingerprint) === true
-    ) {
-      return this.#refresh(id, expiry, owners);
-    }
+    const holders = this.#locks?.holders;
+    const wroteBefore =
+      holders && ((fingerprint: string) => holders.wroteBefore(id, owners, fingerprint));
+    if (this.#recent.unchanged(id, data, wroteBefore)) return this.#refresh(id, expiry, owners);
     await this.#set(id, data, expiry, owners);
     return 'written';
   }
@@ -311,13 +308,7 @@ export class MemorySessionRepository<Data extends object = SessionData>
 
   /** Deletes the expired sessions of this prefix, as DynamoDB's TTL eventually would. */
   async reap(options: ReapOptions = {}): Promise<ReapResult> {
-    const progress: ReapProgress = {
-      found: 0,
-      deleted: 0,
-      kept: 0,
-      scanRequests: 0,
-      deleteRequests: 0,
-    };
+    const progress = noReapProgress();
     if (options.signal?.aborted) return { ...progress, interrupted: true };
     const expired = this.#scan('expired', options);
     progress.scanRequests = 1;
@@ -339,13 +330,7 @@ export class MemorySessionRepository<Data extends object = SessionData>
     value: string | number,
     options: BulkOptions = {},
   ): AsyncGenerator<string> {
-    const attribute = this.options.indexAttributes.find((candidate) => candidate.name === name);
-    if (!attribute?.index) {
-      throw new SessionStoreError(
-        'INVALID_OPTIONS',
-        `no index attribute "${name}" with an index: add { name: "${name}", index: "<GSI name>", ... } to indexAttributes`,
-      );
-    }
+    const attribute = indexedAttribute(this.options.indexAttributes, name);
     this.#metrics.request('Query');
     for (const { id, item } of this.#scan('live', options, false)) {
       const stored = item[name];
