@@ -2,6 +2,14 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 
+/**
+ * The problem with a stored item that cannot be read as a session; its message names the problem
+ * and never quotes the item's content.
+ */
+export class UnreadableItemError extends TypeError {
+  override name = 'UnreadableItemError';
+}
+
 /** Transparent compression of the stored session above a size. */
 export interface CompressionOptions {
   /** `gzip` (the default) or `brotli`. */
@@ -22,6 +30,14 @@ export interface EncryptionOptions {
   keys: EncryptionKey[];
 }
 
+/**
+ * The largest session, as JSON, that a sealed item may hold once decompressed: 4 MiB, ten
+ * times DynamoDB's item limit. Writing a larger one fails with `SESSION_TOO_LARGE`; reading an
+ * item that would inflate beyond it stops there and reads as corrupt (a small hostile item can
+ * hold gigabytes of zeros).
+ */
+export const MAX_SESSION_JSON_BYTES = 4 * 1024 * 1024;
+
 const MAGIC = Buffer.from('DSE1');
 const GZIP = 1;
 const BROTLI = 2;
@@ -30,8 +46,10 @@ const ENCRYPTED = 4;
 /**
  * Seals session JSON for storage: compressed above a threshold and/or encrypted, as a binary
  * (`B`) attribute with a small header; left as the plain JSON string (`S`) when neither
- * applies, so items stay readable by versions without this feature. The item key is the
- * authenticated data of the encryption: a sealed session cannot be moved to another id.
+ * applies, so items stay readable by versions without this feature. Opening follows the
+ * header, whatever the options say now (turning compression off loses nothing), and inflates
+ * at most {@link MAX_SESSION_JSON_BYTES}. The item key is the authenticated data of the
+ * encryption: a sealed session cannot be moved to another id.
  */
 export class DataEnvelope {
   readonly #compression: Required<CompressionOptions> | undefined;
@@ -74,19 +92,33 @@ export class DataEnvelope {
     return { B: Buffer.concat([MAGIC, header, key.id, iv, cipher.getAuthTag(), sealed]) };
   }
 
-  /** The JSON sealed in `value`; throws when it cannot be opened (unknown key, tampering). */
-  open(value: Uint8Array, itemKey: string): string {
+  /** Whether writes are encrypted (and so unencrypted items are suspect). */
+  get encrypts(): boolean {
+    return this.#keys.length > 0;
+  }
+
+  /**
+   * The JSON sealed in `value`; throws when it cannot be opened (unknown key, tampering, an
+   * unencrypted envelope while `requireEncryption`, more than {@link MAX_SESSION_JSON_BYTES}).
+   */
+  open(value: Uint8Array, itemKey: string, requireEncryption: boolean): string {
     const bytes = Buffer.from(value);
     if (bytes.length < 5 || !bytes.subarray(0, 4).equals(MAGIC)) {
-      throw new TypeError('the binary data attribute is not a sealed session');
+      throw new UnreadableItemError('the binary data attribute is not a sealed session');
     }
     const flags = bytes[4] as number;
+    if ((flags & ~(GZIP | BROTLI | ENCRYPTED)) !== 0 || (flags & GZIP && flags & BROTLI)) {
+      throw new UnreadableItemError(`the sealed session has unknown flags ${flags}`);
+    }
     let payload = bytes.subarray(5);
+    if (requireEncryption && !(flags & ENCRYPTED)) {
+      throw new UnreadableItemError('the session is not encrypted, and encryption is on');
+    }
     if (flags & ENCRYPTED) {
       const idLength = payload[0] as number;
       const id = payload.subarray(1, 1 + idLength);
       const key = this.#keys.find((candidate) => candidate.id.equals(id));
-      if (!key) throw new TypeError(`no encryption key with id "${id.toString('utf8')}"`);
+      if (!key) throw new UnreadableItemError(`no encryption key with id "${id.toString('utf8')}"`);
       const iv = payload.subarray(1 + idLength, 13 + idLength);
       const tag = payload.subarray(13 + idLength, 29 + idLength);
       const decipher = createDecipheriv('aes-256-gcm', key.key, iv);
@@ -94,8 +126,9 @@ export class DataEnvelope {
       decipher.setAuthTag(tag);
       payload = Buffer.concat([decipher.update(payload.subarray(29 + idLength)), decipher.final()]);
     }
-    if (flags & BROTLI) payload = brotliDecompressSync(payload);
-    else if (flags & GZIP) payload = gunzipSync(payload);
+    const bounded = { maxOutputLength: MAX_SESSION_JSON_BYTES };
+    if (flags & BROTLI) payload = brotliDecompressSync(payload, bounded);
+    else if (flags & GZIP) payload = gunzipSync(payload, bounded);
     return payload.toString('utf8');
   }
 }

@@ -1,5 +1,10 @@
 export { type NodeCallback, settle } from './callback-bridge';
-export type { CompressionOptions, EncryptionKey, EncryptionOptions } from './data-envelope';
+export {
+  type CompressionOptions,
+  type EncryptionKey,
+  type EncryptionOptions,
+  MAX_SESSION_JSON_BYTES,
+} from './data-envelope';
 export {
   isConditionFailure,
   isSessionStoreError,
@@ -36,23 +41,48 @@ export {
   type SessionSerializer,
 } from './serializers';
 export { isSessionData, type SessionData } from './session-data';
-export { hashSessionId, MAX_KEY_BYTES, sessionIdProblem } from './session-key';
+export { hashSessionId, MAX_KEY_BYTES, prefixesOverlap, sessionIdProblem } from './session-key';
 export type { PessimisticLockingOptions } from './session-lock';
 export { DEBUG_NAMESPACE, loggedSessionId, type SessionLogger } from './session-logger';
-export type { ReapOptions, ReapProgress, ReapResult } from './session-reaper';
 export {
-  type RefreshOutcome,
+  type RepositoryOrOptions,
   repositoryFrom,
-  type SaveOutcome,
+  type SessionRepositoryLike,
+} from './repository-from';
+export type {
+  ReapOptions,
+  ReapProgress,
+  ReapResult,
+  SessionEntry,
+  StoredSessionKey,
+} from './session-bulk';
+export type { RefreshOutcome, SaveOutcome, SessionLock } from './session-lock';
+export {
+  DESTROYED_SESSION_KEPT_MS,
+  type RepositoryStorage,
   type SessionErrorListener,
   type SessionItem,
   SessionRepository,
 } from './session-repository';
 export type {
-  RepositoryOrOptions,
-  SessionCallOptions,
-  SessionRepositoryLike,
-} from './session-repository-like';
+  BatchDeleteResult,
+  ItemPage,
+  QueryPageRequest,
+  ScanPageRequest,
+  StorageDriver,
+} from './storage-driver';
+export {
+  and,
+  beginsWith,
+  type Comparison,
+  type Condition,
+  compare,
+  exists,
+  type Item,
+  type ItemChange,
+  missing,
+  or,
+} from './conditions';
 export {
   type CreateTableOptions,
   type CreateTableResult,

@@ -109,11 +109,15 @@ export const sessionRepositoryOptionsSchema = z
         keys: z.array(
           z.strictObject({
             id: z.string(),
-            key: z.union([z.string(), z.instanceof(Uint8Array)]),
+            key: z.union([
+              z.string(),
+              z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'must be a string or a Uint8Array'),
+            ]),
           }),
         ),
       })
       .optional(),
+    acceptUnencrypted: z.boolean().default(false),
     hashSessionIds: z.boolean().default(false),
     returnConsumedCapacity: z.boolean().default(false),
     readUnhashedIds: z.boolean().default(false),
@@ -123,7 +127,7 @@ export const sessionRepositoryOptionsSchema = z
         leaseMs: z.number().int().positive().max(MAX_TIMER_MS).default(10_000),
         waitMs: z.number().int().nonnegative().max(MAX_TIMER_MS).default(5_000),
         ownerAttribute: attributeName.default('lockOwner'),
-        expiresAttribute: attributeName.default('lockExpires'),
+        leaseAttribute: attributeName.default('lockExpires'),
       })
       .optional(),
     versionAttribute: attributeName.default('version'),
@@ -156,6 +160,13 @@ export const sessionRepositoryOptionsSchema = z
         message: 'cannot be combined with optimisticLocking: choose one',
       });
     }
+    if (options.acceptUnencrypted && !options.encryption) {
+      context.addIssue({
+        code: 'custom',
+        path: ['acceptUnencrypted'],
+        message: 'only applies together with encryption',
+      });
+    }
     if (options.readUnhashedIds && !options.hashSessionIds) {
       context.addIssue({
         code: 'custom',
@@ -169,7 +180,7 @@ export const sessionRepositoryOptionsSchema = z
       ['dataAttribute', options.dataAttribute],
       ['versionAttribute', options.optimisticLocking ? options.versionAttribute : undefined],
       ['pessimisticLocking.ownerAttribute', options.pessimisticLocking?.ownerAttribute],
-      ['pessimisticLocking.expiresAttribute', options.pessimisticLocking?.expiresAttribute],
+      ['pessimisticLocking.leaseAttribute', options.pessimisticLocking?.leaseAttribute],
     ];
     const seen = new Map<string, string>();
     for (const [option, name] of named) {
@@ -203,7 +214,7 @@ export const sessionRepositoryOptionsSchema = z
     }
   });
 
-/** Options of a {@link SessionRepository}. Every one is optional. */
+/** Options of a {@link SessionRepository}. Every one is optional; kept in step with the schema. */
 export interface SessionRepositoryOptions {
   /**
    * A `DynamoDBClient` you own. When absent, the repository builds one from the SDK's usual
@@ -269,13 +280,25 @@ export interface SessionRepositoryOptions {
    */
   encryption?: EncryptionOptions;
   /**
+   * With `encryption`: also read sessions stored without encryption (written before encryption
+   * was switched on), for the time of a migration. Default false: with encryption on, an
+   * unencrypted item reads as missing and is reported as `CORRUPT_SESSION`, since anyone who can
+   * write to the table could forge it.
+   */
+  acceptUnencrypted?: boolean;
+  /**
    * Store a SHA-256 of each session id in the key instead of the id, so a leaked table gives no
-   * usable session ids. `ids()` then yields the hashes. Default false.
+   * usable session ids. Listings then have no ids: `keys()` and `all()` yield the stored keys,
+   * `ids()` and `idsByAttribute()` fail with `UNSUPPORTED`. Default false.
    */
   hashSessionIds?: boolean;
   /** Ask DynamoDB for the capacity each call consumed, for `metrics()`. Default false. */
   returnConsumedCapacity?: boolean;
-  /** With `hashSessionIds`: also read (and delete) items stored under the plain id. Default false. */
+  /**
+   * With `hashSessionIds`: also read (and delete) items stored under the plain id, written before
+   * hashing was switched on. An id shaped like a stored hash (43 characters of base64url) is never
+   * looked up this way, so a key read from the table is no credential. Default false.
+   */
   readUnhashedIds?: boolean;
   /**
    * Optimistic concurrency: every item carries a version (`versionAttribute`), every read puts
@@ -284,9 +307,10 @@ export interface SessionRepositoryOptions {
    */
   optimisticLocking?: boolean;
   /**
-   * Pessimistic locking: `get` locks the session (a lease, so a crashed process never holds it
-   * for good) and waits, bounded, while another request holds it; `set`, `touch`, `refresh`,
-   * `destroy` and `release` end the lock. Default off.
+   * Pessimistic locking: `lock(id)` takes the session for one request (a lease, so a crashed
+   * process never holds it for good), waiting, bounded, while another request holds it, and
+   * returns a handle whose `save`, `refresh`, `destroy` or `release` ends it. Writes without the
+   * handle are refused (`CONFLICT`) while another request holds the lock. Default off.
    */
   pessimisticLocking?: PessimisticLockingOptions;
   /** Item attribute holding the version. Default `"version"`. */
@@ -300,6 +324,16 @@ export interface SessionRepositoryOptions {
    */
   trackedSessions?: number;
 }
+
+/** True when `A` and `B` are the same type. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
+/** Fails to compile when {@link SessionRepositoryOptions} and the schema's input drift apart. */
+const optionsFollowTheSchema: Same<
+  Required<SessionRepositoryOptions>,
+  Required<z.input<typeof sessionRepositoryOptionsSchema>>
+> = true;
+void optionsFollowTheSchema;
 
 /** The options after validation, with every default applied. */
 export type ResolvedSessionRepositoryOptions = z.output<typeof sessionRepositoryOptionsSchema>;

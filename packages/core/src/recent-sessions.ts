@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { toTtlSeconds } from './expiry';
+import type { SessionSerializer } from './serializers';
 import { isSessionData, type SessionData } from './session-data';
 
 /** The longest window of `touchAfterMs: 'auto'`: 10 minutes. */
@@ -16,7 +17,8 @@ export interface RecentSession {
 /**
  * A bounded, least-recently-used memory of the sessions this process read or wrote, so a save
  * of unchanged data can become an expiry refresh, or nothing. Losing an entry only costs a
- * write; it never changes what is stored.
+ * write; it never decides what is stored (a destroyed session stays destroyed by the conditions
+ * of the writes, not by this memory).
  */
 export class RecentSessions {
   readonly #entries = new Map<string, RecentSession>();
@@ -38,24 +40,17 @@ export class RecentSessions {
   }
 
   /**
-   * Records `data` (as its fingerprint) and the stored TTL of session `id`; nothing when the
-   * memory is off or the TTL unknown.
+   * Records the fingerprint of session `id`'s data and its stored TTL; nothing when the memory is
+   * off, or the fingerprint or the TTL is unknown.
    */
-  rememberData(id: string, data: SessionData, ttlSeconds: number): void {
-    if (this.#capacity === 0 || !Number.isFinite(ttlSeconds)) return;
-    this.remember(id, { fingerprint: fingerprintSession(data), ttlSeconds });
+  rememberData(id: string, fingerprint: string | undefined, ttlSeconds: number | undefined): void {
+    if (this.#capacity === 0 || fingerprint === undefined || ttlSeconds === undefined) return;
+    this.remember(id, { fingerprint, ttlSeconds });
   }
 
-  /**
-   * Whether a save of `data` as session `id` can skip the write: the data (expiry fields aside)
-   * is what this repository last read or wrote under `id`, or a fingerprint `wroteBefore`
-   * recognises. Hashes `data` only when there is something to compare it with.
-   */
-  unchanged(id: string, data: object, wroteBefore?: (fingerprint: string) => boolean): boolean {
-    const recent = this.#entries.get(id);
-    if (!isSessionData(data) || (recent === undefined && wroteBefore === undefined)) return false;
-    const fingerprint = fingerprintSession(data);
-    return recent?.fingerprint === fingerprint || wroteBefore?.(fingerprint) === true;
+  /** Whether the memory is on (fingerprints are worth computing). */
+  get enabled(): boolean {
+    return this.#capacity > 0;
   }
 
   /** What was last seen of session `id`, if it is still remembered. */
@@ -68,28 +63,24 @@ export class RecentSessions {
     this.#entries.delete(id);
   }
 
-  /**
-   * Marks session `id` as gone (deleted, or found missing) while keeping its fingerprint: a later
-   * save of the same unchanged data then only tries a conditional refresh, which finds nothing,
-   * instead of writing the session back.
-   */
-  markGone(id: string): void {
-    const entry = this.#entries.get(id);
-    if (entry) entry.ttlSeconds = 0;
-  }
-
-  /** Marks every remembered session as gone. */
-  markAllGone(): void {
-    for (const entry of this.#entries.values()) entry.ttlSeconds = 0;
+  /** Forgets every session (after a bulk delete). */
+  forgetAll(): void {
+    this.#entries.clear();
   }
 }
 
 /**
- * A SHA-1 of the session's JSON form without the fields that only carry its expiry
+ * A SHA-1 of the session's serialized form without the fields that only carry its expiry
  * (`cookie.expires`, `cookie.originalExpires`, `_expire`), which change on every rolling
- * request while the session itself does not.
+ * request while the session itself does not. `serializer` (default JSON) is the one the
+ * repository writes with. `undefined` when the data cannot be serialized: then it is never
+ * taken for unchanged.
  */
-export function fingerprintSession(data: SessionData): string {
+export function fingerprintSession(
+  data: SessionData,
+  serializer?: SessionSerializer,
+): string | undefined {
+  if (!isSessionData(data)) return undefined;
   const { _expire, cookie, ...rest } = data;
   let stableCookie = cookie;
   if (cookie !== null && typeof cookie === 'object') {
@@ -102,9 +93,27 @@ export function fingerprintSession(data: SessionData): string {
     stableCookie = cookieRest;
   }
 
-  return createHash('sha1')
-    .update(JSON.stringify({ rest, cookie: stableCookie }))
-    .digest('base64');
+  try {
+    const stable = { ...rest, cookie: stableCookie };
+    const text = serializer
+      ? JSON.stringify(serializer.serialize(stable))
+      : JSON.stringify({ rest, cookie: stableCookie });
+    return createHash('sha1').update(text).digest('base64');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * How far the stored expiry of a session with `lifetimeMs` left may lag before a refresh writes
+ * it: `touchAfterMs`, or for `'auto'` a tenth of the lifetime (at most
+ * {@link AUTO_TOUCH_AFTER_MAX_MS}); never more than a quarter of the lifetime, whatever the
+ * option says, so a session in use never expires in the table before its cookie would.
+ */
+export function refreshWindowMs(touchAfterMs: number | 'auto', lifetimeMs: number): number {
+  const quarter = Math.max(0, lifetimeMs / 4);
+  if (touchAfterMs === 'auto') return Math.min(AUTO_TOUCH_AFTER_MAX_MS, lifetimeMs / 10, quarter);
+  return Math.min(touchAfterMs, quarter);
 }
 
 /**
@@ -120,9 +129,6 @@ export function refreshCanWait(
 ): boolean {
   if (recent === undefined || recent.ttlSeconds <= 0) return false;
   const ttlSeconds = toTtlSeconds(expiresAt);
-  const window =
-    touchAfterMs === 'auto'
-      ? Math.min(AUTO_TOUCH_AFTER_MAX_MS, (expiresAt - now) / 10)
-      : touchAfterMs;
+  const window = refreshWindowMs(touchAfterMs, expiresAt - now);
   return ttlSeconds >= recent.ttlSeconds && (ttlSeconds - recent.ttlSeconds) * 1000 <= window;
 }

@@ -6,21 +6,25 @@ export const MAX_KEY_BYTES = 2048;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
+/** A UTF-16 surrogate without its pair. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The shape of {@link hashSessionId}'s output: 43 characters of base64url. */
+const HASHED_ID = /^[A-Za-z0-9_-]{43}$/;
+
 /**
- * Why `id` cannot name a session under `prefix`, or `undefined` when it can. An id must be a
- * non-empty string without control characters whose key (`prefix + id`) fits DynamoDB's
- * partition key limit. When the prefix ends with a separator (`sess:`), the id must not contain
- * it, so that no id can reach the sessions of a longer prefix on the same table (`sess:admin:`).
+ * Why `id` cannot name a session under `prefix`, or `undefined` when it can. An id is any
+ * non-empty, well-formed string (no lone surrogate, which UTF-8 cannot hold and two of which
+ * would name one item) without control characters, whose key (`prefix + id`) fits DynamoDB's
+ * partition key limit. The id's characters are never compared with the prefix's: apps that
+ * share a table keep apart by choosing prefixes of which neither starts the other.
  */
 export function sessionIdProblem(prefix: string, id: unknown): string | undefined {
   if (typeof id !== 'string') return `a session id must be a string, not ${typeof id}`;
   if (id.length === 0) return 'a session id must not be empty';
   if (CONTROL_CHARACTERS.test(id)) return 'a session id must not contain control characters';
-  const separator = prefixSeparator(prefix);
-  if (separator !== undefined && id.includes(separator)) {
-    return `a session id must not contain "${separator}", the end of the prefix: it could reach another prefix's sessions`;
-  }
-  if (Buffer.byteLength(prefix + id, 'utf8') > MAX_KEY_BYTES) {
+  if (LONE_SURROGATE.test(id)) return 'a session id must not contain a lone surrogate';
+  if (Buffer.byteLength(prefix, 'utf8') + Buffer.byteLength(id, 'utf8') > MAX_KEY_BYTES) {
     return `a session key (prefix + id) must not exceed ${MAX_KEY_BYTES} bytes`;
   }
   return undefined;
@@ -31,26 +35,28 @@ export function hashSessionId(id: string): string {
   return createHash('sha256').update(id, 'utf8').digest('base64url');
 }
 
+/**
+ * Whether `id` has the shape of a stored hash ({@link hashSessionId}): such an id is never
+ * looked up under its plain key, so a hash read from the table is no credential.
+ */
+export function looksLikeHashedId(id: string): boolean {
+  return HASHED_ID.test(id);
+}
+
 /** The table key of session `id`: the prefix followed by the id. */
 export function toSessionKey(prefix: string, id: string): string {
   return prefix + id;
 }
 
-/**
- * The session id held in `key`, or `undefined` when `key` is not a session of `prefix`: it does
- * not start with `prefix`, or (for a prefix ending with a separator) it belongs to a longer
- * prefix that starts the same way (`sess:admin:x` is not a session of `sess:`).
- */
+/** What follows `prefix` in table key `key`, or `undefined` when `key` does not start with it. */
 export function fromSessionKey(prefix: string, key: string): string | undefined {
-  if (!key.startsWith(prefix)) return undefined;
-  const id = key.slice(prefix.length);
-  return prefixSeparator(prefix) !== undefined && id.includes(prefixSeparator(prefix) as string)
-    ? undefined
-    : id;
+  return key.startsWith(prefix) ? key.slice(prefix.length) : undefined;
 }
 
-/** The separator a prefix ends with (`:` in `sess:`), if it ends with one. */
-export function prefixSeparator(prefix: string): string | undefined {
-  const last = prefix.at(-1);
-  return last !== undefined && /[^A-Za-z0-9]/.test(last) ? last : undefined;
+/**
+ * Whether two prefixes on one table would see each other's sessions: one starts the other
+ * (identical prefixes are one app and do not overlap).
+ */
+export function prefixesOverlap(a: string, b: string): boolean {
+  return a !== b && (a.startsWith(b) || b.startsWith(a));
 }

@@ -1,163 +1,138 @@
-import { randomUUID } from 'node:crypto';
-import { type AttributeValue, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { isConditionFailure, lockTimeoutError } from './errors';
-import { type LockHold, LockHolders, type LockOwners } from './lock-holders';
-import type { TableContext } from './table-context';
+import type { SessionExpiry } from './expiry';
+import type { LockTurn } from './lock-queue';
+import { fingerprintSession } from './recent-sessions';
+import type { SessionData } from './session-data';
 
 /** Opt-in pessimistic locking: one request at a time per session. */
 export interface PessimisticLockingOptions {
   /** How long a lock holds without being released (a crashed holder frees it then). Default 10 000 ms. */
   leaseMs?: number;
-  /** How long a read waits for another request's lock before failing with `LOCK_TIMEOUT`. Default 5 000 ms. */
+  /** How long {@link SessionRepository.lock} waits for another request's lock before failing with `LOCK_TIMEOUT`. Default 5 000 ms. */
   waitMs?: number;
   /** Item attribute holding the holder's token. Default `"lockOwner"`. */
   ownerAttribute?: string;
   /** Item attribute holding the lease's end, epoch ms. Default `"lockExpires"`. */
-  expiresAttribute?: string;
+  leaseAttribute?: string;
 }
 
-type Item = Record<string, AttributeValue>;
-
-/** A condition that only the lock's holder (or anyone once the lease ran out) satisfies. */
-export interface HolderCondition {
-  expression: string;
-  names: Record<string, string>;
-  values: Record<string, AttributeValue>;
-}
+/** What {@link SessionLock.save} and the repository's `save` did. */
+export type SaveOutcome = 'written' | RefreshOutcome;
 
 /**
- * Leases on session items: `acquire` locks and reads an item in one conditional UpdateItem,
- * waiting (bounded) while another holder's lease runs; the holder's full writes carry
- * {@link heldCondition}, touches {@link holderCondition}, and both end the lease.
+ * What a refresh did: `refreshed` (the expiry was written), `skipped` (the stored expiry was
+ * recent enough, or the call came too late to matter), or `missing` (no live session; nothing
+ * written).
  */
-export class SessionLocks {
-  readonly #context: TableContext;
-  readonly #leaseMs: number;
-  readonly #waitMs: number;
-  readonly owner: string;
-  readonly expires: string;
-  /** The requests of this process that hold or wait for a session's lock. */
-  readonly holders: LockHolders;
+export type RefreshOutcome = 'refreshed' | 'skipped' | 'missing';
 
-  constructor(context: TableContext, options: Required<PessimisticLockingOptions>) {
-    this.#context = context;
-    this.#leaseMs = options.leaseMs;
-    this.#waitMs = options.waitMs;
-    this.owner = options.ownerAttribute;
-    this.expires = options.expiresAttribute;
-    this.holders = new LockHolders(this.#leaseMs, this.#waitMs);
-  }
+/**
+ * A request's hold on one session, from {@link SessionRepository.lock}: the data it read and what
+ * the holder may do. The first `save`, `refresh`, `destroy` or `release` ends the hold (a write
+ * releases the table lock in the same request). After that, the handle's calls act as calls
+ * without a lock: `refresh` and `release` do nothing, and a `save` of the data this handle
+ * already wrote writes nothing (a framework's second, end-of-request save never undoes what the
+ * next request wrote since).
+ */
+export interface SessionLock<Data extends object = SessionData> {
+  /** The session id. */
+  readonly id: string;
+  /** The session as the locked read found it, or `null` (new, expired, destroyed, unreadable). */
+  readonly data: Data | null;
+  /** Whether the hold is still on (no save, refresh, destroy or release yet, lease not over). */
+  readonly held: boolean;
+  /** Writes `data` (or only the expiry, when unchanged) and ends the hold. */
+  save(data: Data, expiry?: SessionExpiry | null): Promise<SaveOutcome>;
+  /** Moves the expiry without rewriting the data and ends the hold. */
+  refresh(expiry?: SessionExpiry | null): Promise<RefreshOutcome>;
+  /** Destroys the session and ends the hold. */
+  destroy(): Promise<void>;
+  /** Ends the hold without writing. */
+  release(): Promise<void>;
+}
 
-  /**
-   * For a read of session `id` (its item under `key`): waits until no other request of this
-   * process holds it, then locks and returns the item and the hold bound to `owners` (see
-   * {@link LockHolders.lockedRead}).
-   */
-  lockAndRead(
+/** What a {@link HeldSession} asks of its repository. */
+export interface LockedOperations<Data extends object> {
+  /** A write by the holder of `token` (`undefined`: no lock held). */
+  save(id: string, data: Data, expiry: SessionExpiry | null | undefined, token?: string): Promise<SaveOutcome>;
+  refresh(id: string, expiry: SessionExpiry | null | undefined, token: string): Promise<RefreshOutcome>;
+  release(id: string, token: string): Promise<void>;
+  destroy(id: string): Promise<void>;
+}
+
+/** The {@link SessionLock} the repository hands out. */
+export class HeldSession<Data extends object> implements SessionLock<Data> {
+  readonly id: string;
+  readonly data: Data | null;
+  readonly #operations: LockedOperations<Data>;
+  readonly #turn: LockTurn | undefined;
+  #token: string | undefined;
+  #written: string | undefined;
+
+  constructor(
     id: string,
-    key: Item,
-    owners: LockOwners,
-  ): Promise<{ item?: Item; hold?: LockHold }> {
-    return this.holders.lockedRead(id, (deadline) => this.acquire(key, deadline), owners);
+    data: Data | null,
+    token: string | undefined,
+    turn: LockTurn | undefined,
+    operations: LockedOperations<Data>,
+  ) {
+    this.id = id;
+    this.data = data;
+    this.#token = token;
+    this.#turn = turn;
+    this.#operations = operations;
   }
 
-  /**
-   * Locks the item under `key` and returns it with the lock's token, or `{}` when there is no
-   * item (nothing to lock: the session is new). Rejects with `LOCK_TIMEOUT` at `deadline`
-   * (default: `waitMs` from now).
-   */
-  async acquire(
-    key: Item,
-    deadline = Date.now() + this.#waitMs,
-  ): Promise<{ item?: Item; token?: string }> {
-    const { table, hashKey } = this.#context.options;
-    const token = randomUUID();
-    for (let attempt = 0; ; attempt++) {
-      const now = Date.now();
-      const command = new UpdateItemCommand({
-        TableName: table,
-        Key: key,
-        UpdateExpression: 'SET #owner = :token, #lease = :lease',
-        ConditionExpression:
-          'attribute_exists(#key) AND (attribute_not_exists(#owner) OR #lease < :now)',
-        ExpressionAttributeNames: { '#key': hashKey, '#owner': this.owner, '#lease': this.expires },
-        ExpressionAttributeValues: {
-          ':token': { S: token },
-          ':lease': { N: String(now + this.#leaseMs) },
-          ':now': { N: String(now) },
-        },
-        ReturnValues: 'ALL_NEW',
-      });
-      try {
-        const output = await this.#context.call('UpdateItem', (send) =>
-          this.#context.client.send(command, send),
-        );
-        return { item: output.Attributes, token };
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
-      if (!(await this.#exists(key))) return {};
-      if (Date.now() >= deadline) {
-        throw lockTimeoutError(String(key[hashKey]?.S), this.#waitMs);
-      }
-      const delay = Math.min(200, 20 * 2 ** attempt);
-      await new Promise((resolve) => setTimeout(resolve, delay / 2 + Math.random() * (delay / 2)));
+  get held(): boolean {
+    return this.#token !== undefined;
+  }
+
+  async save(data: Data, expiry?: SessionExpiry | null): Promise<SaveOutcome> {
+    const token = this.#end();
+    const fingerprint = fingerprintSession(data as SessionData);
+    if (token === undefined && fingerprint !== undefined && fingerprint === this.#written) {
+      return 'skipped';
     }
-  }
-
-  /** Releases the lease `token` holds on `key`, if it still does. */
-  async release(key: Item, token: string): Promise<void> {
-    const command = new UpdateItemCommand({
-      TableName: this.#context.options.table,
-      Key: key,
-      UpdateExpression: 'REMOVE #owner, #lease',
-      ConditionExpression: '#owner = :token',
-      ExpressionAttributeNames: { '#owner': this.owner, '#lease': this.expires },
-      ExpressionAttributeValues: { ':token': { S: token } },
-    });
     try {
-      await this.#context.call('UpdateItem', (send) => this.#context.client.send(command, send));
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
+      const outcome = await this.#operations.save(this.id, data, expiry, token);
+      if (outcome === 'written' || token !== undefined) this.#written = fingerprint;
+      return outcome;
+    } finally {
+      this.#turn?.leave();
     }
   }
 
-  /**
-   * The condition of a full write by the holder of `token`: the item still carries that token,
-   * so a write after the session was destroyed, or after the lease ran out and another request
-   * took the lock, changes nothing.
-   */
-  heldCondition(token: string): HolderCondition {
-    return {
-      expression: '#owner = :token',
-      names: { '#owner': this.owner },
-      values: { ':token': { S: token } },
-    };
+  async refresh(expiry?: SessionExpiry | null): Promise<RefreshOutcome> {
+    const token = this.#end();
+    if (token === undefined) return 'skipped';
+    try {
+      return await this.#operations.refresh(this.id, expiry, token);
+    } finally {
+      this.#turn?.leave();
+    }
   }
 
-  /** The condition a write must carry: no lease, an expired lease, or the lease of `token`. */
-  holderCondition(token: string | undefined): HolderCondition {
-    return {
-      expression: `(attribute_not_exists(#owner) OR #lease < :leaseNow${token ? ' OR #owner = :token' : ''})`,
-      names: { '#owner': this.owner, '#lease': this.expires },
-      values: {
-        ':leaseNow': { N: String(Date.now()) },
-        ...(token && { ':token': { S: token } }),
-      },
-    };
+  async destroy(): Promise<void> {
+    this.#end();
+    try {
+      await this.#operations.destroy(this.id);
+    } finally {
+      this.#turn?.leave();
+    }
   }
 
-  async #exists(key: Item): Promise<boolean> {
-    const command = new GetItemCommand({
-      TableName: this.#context.options.table,
-      Key: key,
-      ConsistentRead: true,
-      ProjectionExpression: '#key',
-      ExpressionAttributeNames: { '#key': this.#context.options.hashKey },
-    });
-    const output = await this.#context.call('GetItem', (send) =>
-      this.#context.client.send(command, send),
-    );
-    return output.Item !== undefined;
+  async release(): Promise<void> {
+    const token = this.#end();
+    try {
+      if (token !== undefined) await this.#operations.release(this.id, token);
+    } finally {
+      this.#turn?.leave();
+    }
+  }
+
+  /** Ends the hold and returns the token it had, if it still had one. */
+  #end(): string | undefined {
+    const token = this.#token;
+    this.#token = undefined;
+    return token;
   }
 }

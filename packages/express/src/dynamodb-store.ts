@@ -5,6 +5,7 @@ import {
   repositoryFrom,
   resolveExpiryMs,
   type SessionData,
+  type SessionLock,
   type SessionRepository,
   type SessionRepositoryLike,
   type SessionRepositoryOptions,
@@ -43,6 +44,10 @@ export class DynamoDBStore<
 > extends session.Store {
   /** The repository holding the sessions; use it for anything beyond express-session's API. */
   readonly repository: Repository;
+  /** The lock of each request, by the session objects that stand for it. */
+  readonly #locks = new WeakMap<object, SessionLock<Data>>();
+  /** The locks held by requests of this process, by session id (one at a time per id). */
+  readonly #held = new Map<string, SessionLock<Data>>();
 
   /** A store on a `SessionRepository` built from `options`. */
   constructor(options?: SessionRepositoryOptions & { repository?: undefined });
@@ -57,50 +62,39 @@ export class DynamoDBStore<
 
   /**
    * Loads session `sid`: `null` when it is missing or expired, or when the stored data is not an
-   * express-session session (no `cookie` object; reported to `onError` as CORRUPT_SESSION).
+   * express-session session (no `cookie` object; reported to `onError` as CORRUPT_SESSION). With
+   * `pessimisticLocking`, it locks the session for the request; the request's save, touch or
+   * destroy ends the lock.
    */
   override get(
     sid: string,
     callback?: NodeCallback<StoredSession | null>,
   ): Promise<StoredSession | null> {
-    const loaded = this.repository.get(sid).then((data) => {
-      if (data === null || isObject((data as SessionData).cookie))
-        return data as unknown as StoredSession | null;
-      this.repository.report(
-        new SessionStoreError(
-          'CORRUPT_SESSION',
-          `session ${sid} has no cookie: not an express-session session`,
-        ),
-      );
-      this.repository.release(sid).catch(() => {});
-      return null;
-    });
-    return settle(loaded, callback);
+    return settle(this.#load(sid), callback);
   }
 
-  /**
-   * Builds `req.session` from what {@link get} loaded, as express-session's own store does. With
-   * `pessimisticLocking`, the session object then stands for the request that holds the lock,
-   * so that a save and the touch that follows it at the end of the request act on that
-   * request's lock only, never on the lock the next request has taken meanwhile.
-   */
+  /** Builds `req.session` from what {@link get} loaded; it carries the request's lock along. */
   override createSession(
     req: Parameters<session.Store['createSession']>[0],
     sess: session.SessionData,
   ): session.Session & session.SessionData {
     const created = super.createSession(req, sess);
-    this.repository.shareLock?.(sess, created);
+    const lock = this.#locks.get(sess);
+    if (lock) this.#locks.set(created, lock);
     return created;
   }
 
   /**
-   * Stores session `sid` until its cookie expires. A session unchanged since it was loaded
-   * (`resave: true`) only has its expiry refreshed.
+   * Stores session `sid` until its cookie expires, never bringing back a session destroyed
+   * meanwhile. A session unchanged since it was loaded (`resave: true`) only has its expiry
+   * refreshed.
    */
   override set(sid: string, sess: StoredSession, callback?: NodeCallback<void>): Promise<void> {
-    const saved = this.repository.save(sid, sess as unknown as Data, cookieExpiry(sess), {
-      lockOwner: sess,
-    });
+    const data = sess as unknown as Data;
+    const lock = this.#lockOf(sid, sess);
+    const saved = lock
+      ? lock.save(data, cookieExpiry(sess))
+      : this.repository.save(sid, data, cookieExpiry(sess));
     return settle(
       saved.then(() => undefined),
       callback,
@@ -108,12 +102,11 @@ export class DynamoDBStore<
   }
 
   /**
-   * Moves the expiry of session `sid` to its cookie's, when it would otherwise lag by more
-   * than `touchAfterMs`, without rewriting the data; never recreates a session that is gone.
-   * Resolves (and calls back with) the expiry in epoch seconds, as connect-dynamodb did. A
-   * failed refresh loses nothing (the next request refreshes again), so it goes to the
-   * repository's `onError` listeners instead of failing a response express-session has
-   * already sent.
+   * Moves the expiry of session `sid` to its cookie's when it would otherwise lag by more than
+   * the refresh window, without rewriting the data; never recreates a session that is gone.
+   * Resolves (and calls back with) the expiry in epoch seconds, as connect-dynamodb did. A failed
+   * refresh loses nothing (the next request refreshes again), so it goes to the repository's
+   * `onError` listeners instead of failing a response express-session has already sent.
    */
   override touch(
     sid: string,
@@ -125,29 +118,34 @@ export class DynamoDBStore<
       this.repository.options.defaultLifetimeMs,
     );
     const expires = { expires: toTtlSeconds(expiresAt) };
-    const touched = this.repository.refresh(sid, expiresAt, { lockOwner: sess }).then(
-      () => expires,
-      () => expires,
+    const lock = this.#lockOf(sid, sess);
+    const refreshed = lock ? lock.refresh(expiresAt) : this.repository.refresh(sid, expiresAt);
+    return settle(
+      refreshed.then(
+        () => expires,
+        () => expires,
+      ),
+      callback,
     );
-    return settle(touched, callback);
   }
 
-  /** Deletes session `sid`. */
+  /** Deletes session `sid` (ending the lock a request of this process holds on it). */
   override destroy(sid: string, callback?: NodeCallback<void>): Promise<void> {
-    return settle(this.repository.destroy(sid), callback);
+    const lock = this.#held.get(sid);
+    return settle(lock ? lock.destroy() : this.repository.destroy(sid), callback);
   }
 
   /**
    * Every live session, as express-session's optional `all` wants them: an object keyed by
-   * session id. It holds them all in memory; `repository.all()` streams them instead.
+   * session id (by stored key with `hashSessionIds`, whose table holds no ids). It holds them all in memory; `repository.all()` streams them instead.
    */
   override all(
     callback?: NodeCallback<Record<string, StoredSession>>,
   ): Promise<Record<string, StoredSession>> {
     const collect = async () => {
       const sessions: Record<string, StoredSession> = {};
-      for await (const { id, data } of this.repository.all()) {
-        sessions[id] = data as unknown as StoredSession;
+      for await (const { id, key, data } of this.repository.all()) {
+        sessions[id ?? key] = data as unknown as StoredSession;
       }
       return sessions;
     };
@@ -170,6 +168,32 @@ export class DynamoDBStore<
   /** Releases the DynamoDB client if the store built it; a client you passed is left alone. */
   close(): void {
     this.repository.close();
+  }
+
+  async #load(sid: string): Promise<StoredSession | null> {
+    const locking = this.repository.options.pessimisticLocking !== undefined;
+    const lock = locking ? await this.repository.lock(sid) : undefined;
+    const data = lock ? lock.data : await this.repository.get(sid);
+    if (data !== null && !isObject((data as SessionData).cookie)) {
+      this.repository.report(
+        new SessionStoreError('CORRUPT_SESSION', 'a stored session has no cookie: not an express-session session'),
+      );
+      await lock?.release();
+      return null;
+    }
+    if (lock?.held && data !== null) {
+      this.#locks.set(data, lock);
+      this.#held.set(sid, lock);
+    }
+    return data as unknown as StoredSession | null;
+  }
+
+  /** The lock this request's read of `sid` took, if it holds one; it stays with `sess`. */
+  #lockOf(sid: string, sess: object): SessionLock<Data> | undefined {
+    const lock = this.#locks.get(sess);
+    if (lock?.id !== sid) return undefined;
+    if (this.#held.get(sid) === lock) this.#held.delete(sid);
+    return lock;
   }
 }
 

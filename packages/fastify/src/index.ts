@@ -3,6 +3,7 @@ import {
   type NodeCallback,
   type RepositoryOrOptions,
   repositoryFrom,
+  type SessionLock,
   type SessionRepository,
   type SessionRepositoryLike,
   type SessionRepositoryOptions,
@@ -40,6 +41,13 @@ export class DynamoDBStore<
 {
   /** The repository holding the sessions; use it for anything beyond @fastify/session's API. */
   readonly repository: Repository;
+  /**
+   * With `pessimisticLocking`: the locks held by requests of this process, by session id (one at
+   * a time per id), until the request's first write; from then on by its session object, so
+   * that the end-of-request save after an explicit `save()` acts on its own, ended lock.
+   */
+  readonly #held = new Map<string, SessionLock<Data>>();
+  readonly #bySession = new WeakMap<object, SessionLock<Data>>();
 
   /** A store on a `SessionRepository` built from `options`. */
   constructor(options?: SessionRepositoryOptions & { repository?: undefined });
@@ -51,36 +59,54 @@ export class DynamoDBStore<
     this.repository = repositoryFrom<Data, Repository>(options);
   }
 
-  /** Loads session `sessionId`: `null` when it is missing or expired. */
+  /**
+   * Loads session `sessionId`: `null` when it is missing or expired. With `pessimisticLocking`,
+   * it locks the session for the request; the request's save or destroy ends the lock.
+   */
   get(
     sessionId: string,
     callback?: NodeCallback<FastifySession | null>,
   ): Promise<FastifySession | null> {
-    const loaded = this.repository.get(sessionId) as Promise<unknown>;
-    return settle(loaded as Promise<FastifySession | null>, callback);
+    return settle(this.#load(sessionId) as Promise<FastifySession | null>, callback);
   }
 
   /**
-   * Stores session `sessionId` until its cookie expires. @fastify/session calls this on every
-   * response of a rolling session: a session whose data is unchanged since it was loaded only
-   * has its TTL moved, and only when the stored one lags by more than `touchAfterMs`.
+   * Stores session `sessionId` until its cookie expires, never bringing back a session destroyed
+   * meanwhile. @fastify/session calls this on every response of a rolling session: a session
+   * whose data is unchanged since it was loaded only has its TTL moved, when needed.
    */
   set(sessionId: string, session: FastifySession, callback?: NodeCallback<void>): Promise<void> {
     const data = session as unknown as Data;
-    const saved = this.repository.save(sessionId, data, cookieExpiry(session));
+    const lock = this.#bySession.get(session) ?? this.#held.get(sessionId);
+    if (lock) {
+      this.#bySession.set(session, lock);
+      if (this.#held.get(sessionId) === lock) this.#held.delete(sessionId);
+    }
+    const saved = lock
+      ? lock.save(data, cookieExpiry(session))
+      : this.repository.save(sessionId, data, cookieExpiry(session));
     return settle(
       saved.then(() => undefined),
       callback,
     );
   }
 
-  /** Deletes session `sessionId`. */
+  /** Deletes session `sessionId` (ending the lock a request of this process holds on it). */
   destroy(sessionId: string, callback?: NodeCallback<void>): Promise<void> {
-    return settle(this.repository.destroy(sessionId), callback);
+    const lock = this.#held.get(sessionId);
+    this.#held.delete(sessionId);
+    return settle(lock ? lock.destroy() : this.repository.destroy(sessionId), callback);
   }
 
   /** Releases the DynamoDB client if the store built it; a client you passed is left alone. */
   close(): void {
     this.repository.close();
+  }
+
+  async #load(sessionId: string): Promise<Data | null> {
+    if (!this.repository.options.pessimisticLocking) return this.repository.get(sessionId);
+    const lock = await this.repository.lock(sessionId);
+    if (lock.held) this.#held.set(sessionId, lock);
+    return lock.data;
   }
 }

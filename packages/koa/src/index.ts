@@ -3,6 +3,7 @@ import {
   type RepositoryOrOptions,
   repositoryFrom,
   type SessionData,
+  type SessionLock,
   type SessionRepository,
   type SessionRepositoryLike,
   type SessionRepositoryOptions,
@@ -22,12 +23,6 @@ export type DynamoDBStoreOptions<
 interface ClosingResponse {
   closed?: boolean;
   once?: (event: 'close', listener: () => void) => unknown;
-}
-
-/** The koa context of a store call, which stands for its request's pessimistic lock. */
-function lockOwnerOf(options: KoaStoreCallOptions | undefined): object | undefined {
-  const ctx = options?.ctx;
-  return typeof ctx === 'object' && ctx !== null ? ctx : undefined;
 }
 
 /** The last argument koa-session passes to a store method. */
@@ -52,7 +47,8 @@ export class DynamoDBStore<
 > {
   /** The repository holding the sessions; use it for anything beyond koa-session's API. */
   readonly repository: Repository;
-  readonly #wrote = new WeakSet<object>();
+  /** With `pessimisticLocking`: the lock each request (its koa context) took. */
+  readonly #locks = new WeakMap<object, SessionLock<Data>>();
 
   /** A store on a `SessionRepository` built from `options`. */
   constructor(options?: SessionRepositoryOptions & { repository?: undefined });
@@ -65,39 +61,34 @@ export class DynamoDBStore<
   }
 
   /**
-   * Loads session `key`: `null` when it is missing or expired. With `pessimisticLocking`, the
-   * lock the read took belongs to the request's context: it is released when the response
-   * closes, also when koa-session does not save an unchanged session; a request that saved or
-   * destroyed the session has ended its lock already and releases nothing (the lock may be the
-   * next request's by then), nor does a request whose read failed (it never held the lock).
+   * Loads session `key`: `null` when it is missing or expired. With `pessimisticLocking`, it
+   * locks the session for the request (its context); the request's save or destroy ends the
+   * lock, and so does the response's close when neither came.
    */
   async get(
     key: string,
     _maxAge?: number | 'session',
     options?: KoaStoreCallOptions,
   ): Promise<Data | null> {
-    const lockOwner = lockOwnerOf(options);
-    const data = await this.repository.get(key, { lockOwner });
-    const response = (lockOwner as { res?: ClosingResponse } | undefined)?.res;
-    if (data !== null && this.repository.options.pessimisticLocking && response?.once) {
+    const ctx = contextOf(options);
+    if (!this.repository.options.pessimisticLocking || !ctx) return this.repository.get(key);
+    const lock = await this.repository.lock(key);
+    this.#locks.set(ctx, lock);
+    const response = (ctx as { res?: ClosingResponse }).res;
+    if (lock.held && response?.once) {
       const release = () => {
-        this.repository.release(key, { lockOwner }).catch(() => {});
+        lock.release().catch(() => {});
       };
       if (response.closed) release();
       else response.once('close', release);
     }
-    return data;
+    return lock.data;
   }
 
   /**
-   * Stores session `key` until its `_expire` (else `maxAge` from now; else `defaultLifetimeMs`).
-   * When `changed` is false (a `rolling` or `renew` save) and the data is what the repository
-   * last read or wrote under `key`, only the expiry is refreshed, when needed, and a session
-   * destroyed meanwhile is not recreated; koa-session's other forced saves (`regenerate`,
-   * `save()`, a new `maxAge`) carry new data or a new key and are written in full. With
-   * `pessimisticLocking`, a second write in one request (koa-session commits again at the end
-   * after an explicit `save()`) is a save too: it writes nothing when the data is what the
-   * first one wrote, and so leaves alone what the next request has written since.
+   * Stores session `key` until its `_expire` (else `maxAge` from now; else `defaultLifetimeMs`),
+   * never bringing back a session destroyed meanwhile. Data unchanged since it was read (a
+   * `rolling` or `renew` save) only has its expiry refreshed, when needed.
    */
   async set(
     key: string,
@@ -112,22 +103,32 @@ export class DynamoDBStore<
         : typeof maxAge === 'number'
           ? expiryFromMaxAge(maxAge)
           : undefined;
-    const lockOwner = lockOwnerOf(options);
-    const locking = this.repository.options.pessimisticLocking !== undefined;
-    const again = locking && lockOwner !== undefined && this.#wrote.has(lockOwner);
-    if (locking && lockOwner !== undefined) this.#wrote.add(lockOwner);
-    if (options.changed === false || again) {
-      await this.repository.save(key, sess, expiry, { lockOwner });
-    } else await this.repository.set(key, sess, expiry, { lockOwner });
+    const lock = this.#lockOf(key, options);
+    if (lock) await lock.save(sess, expiry);
+    else await this.repository.save(key, sess, expiry);
   }
 
   /** Deletes session `key`. */
   async destroy(key: string, options?: KoaStoreCallOptions): Promise<void> {
-    await this.repository.destroy(key, { lockOwner: lockOwnerOf(options) });
+    const lock = this.#lockOf(key, options);
+    if (lock) await lock.destroy();
+    else await this.repository.destroy(key);
+  }
+
+  #lockOf(key: string, options: KoaStoreCallOptions | undefined): SessionLock<Data> | undefined {
+    const ctx = contextOf(options);
+    const lock = ctx && this.#locks.get(ctx);
+    return lock?.id === key ? lock : undefined;
   }
 
   /** Releases the DynamoDB client if the store built it; a client you passed is left alone. */
   close(): void {
     this.repository.close();
   }
+}
+
+/** The koa context of a store call, which stands for its request. */
+function contextOf(options: KoaStoreCallOptions | undefined): object | undefined {
+  const ctx = options?.ctx;
+  return typeof ctx === 'object' && ctx !== null ? ctx : undefined;
 }

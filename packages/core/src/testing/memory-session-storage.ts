@@ -1,4 +1,4 @@
-import type { SessionItem } from '../session-repository';
+import type { Item as SessionItem } from '../conditions';
 
 /**
  * The items of an in-memory sessions table, keyed by their table key (`prefix` + id), each in
@@ -26,10 +26,5 @@ export class MemorySessionStorage {
   /** Every table key, in insertion order (expired items included). */
   keys(): string[] {
     return [...this.#items.keys()];
-  }
-
-  /** How many items are stored, expired ones and every prefix included. */
-  get size(): number {
-    return this.#items.size;
   }
 }

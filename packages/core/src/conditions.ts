@@ -1,0 +1,172 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+
+/** A DynamoDB item, as the SDK reads and writes it. */
+export type Item = Record<string, AttributeValue>;
+
+/** How {@link compare} compares an attribute with a value. */
+export type Comparison = '=' | '<>' | '<' | '<=' | '>' | '>=';
+
+/**
+ * A condition on an item, as a value: built with {@link exists}, {@link missing},
+ * {@link compare}, {@link beginsWith}, {@link and}, {@link or}; turned into a DynamoDB
+ * expression by {@link compileCondition}, or checked against an item by {@link holds}.
+ */
+export type Condition =
+  | { kind: 'exists'; attribute: string }
+  | { kind: 'missing'; attribute: string }
+  | { kind: 'compare'; attribute: string; comparison: Comparison; value: AttributeValue }
+  | { kind: 'beginsWith'; attribute: string; prefix: string }
+  | { kind: 'and' | 'or'; conditions: Condition[] };
+
+/** A change of an item's attributes: values to set, attribute names to remove. */
+export interface ItemChange {
+  set?: Item;
+  remove?: string[];
+}
+
+/** The attribute exists. */
+export const exists = (attribute: string): Condition => ({ kind: 'exists', attribute });
+
+/** The attribute does not exist (on a missing item, nothing exists). */
+export const missing = (attribute: string): Condition => ({ kind: 'missing', attribute });
+
+/** The attribute exists and compares with `value` as `comparison` says. */
+export const compare = (attribute: string, comparison: Comparison, value: AttributeValue) =>
+  ({ kind: 'compare', attribute, comparison, value }) as Condition;
+
+/** The attribute is a string that starts with `prefix`. */
+export const beginsWith = (attribute: string, prefix: string): Condition => ({
+  kind: 'beginsWith',
+  attribute,
+  prefix,
+});
+
+/** All of `conditions` (absent ones skipped); `undefined` when none is left. */
+export function and(...conditions: (Condition | undefined)[]): Condition | undefined {
+  return combine('and', conditions);
+}
+
+/** Any of `conditions` (absent ones skipped); `undefined` when none is left. */
+export function or(...conditions: (Condition | undefined)[]): Condition | undefined {
+  return combine('or', conditions);
+}
+
+/** The expression attribute names and values an expression refers to. */
+export class ExpressionNames {
+  readonly names: Record<string, string> = {};
+  readonly values: Record<string, AttributeValue> = {};
+  readonly #byName = new Map<string, string>();
+
+  /** The placeholder of attribute `attribute`. */
+  name(attribute: string): string {
+    let placeholder = this.#byName.get(attribute);
+    if (placeholder === undefined) {
+      placeholder = `#n${this.#byName.size}`;
+      this.#byName.set(attribute, placeholder);
+      this.names[placeholder] = attribute;
+    }
+    return placeholder;
+  }
+
+  /** A new placeholder holding `value`. */
+  value(value: AttributeValue): string {
+    const placeholder = `:v${Object.keys(this.values).length}`;
+    this.values[placeholder] = value;
+    return placeholder;
+  }
+}
+
+/** `condition` as a DynamoDB condition expression whose placeholders `names` records. */
+export function compileCondition(condition: Condition, names: ExpressionNames): string {
+  switch (condition.kind) {
+    case 'exists':
+      return `attribute_exists(${names.name(condition.attribute)})`;
+    case 'missing':
+      return `attribute_not_exists(${names.name(condition.attribute)})`;
+    case 'compare':
+      return `${names.name(condition.attribute)} ${condition.comparison} ${names.value(condition.value)}`;
+    case 'beginsWith':
+      return `begins_with(${names.name(condition.attribute)}, ${names.value({ S: condition.prefix })})`;
+    default: {
+      const joiner = condition.kind === 'and' ? ' AND ' : ' OR ';
+      return `(${condition.conditions.map((part) => compileCondition(part, names)).join(joiner)})`;
+    }
+  }
+}
+
+/** `change` as a DynamoDB update expression whose placeholders `names` records. */
+export function compileChange(change: ItemChange, names: ExpressionNames): string {
+  const set = Object.entries(change.set ?? {}).map(
+    ([attribute, value]) => `${names.name(attribute)} = ${names.value(value)}`,
+  );
+  const remove = (change.remove ?? []).map((attribute) => names.name(attribute));
+  return [
+    set.length > 0 ? `SET ${set.join(', ')}` : '',
+    remove.length > 0 ? `REMOVE ${remove.join(', ')}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+}
+
+/** Whether `condition` holds for `item` (`undefined`: no item), as DynamoDB would judge it. */
+export function holds(condition: Condition, item: Item | undefined): boolean {
+  switch (condition.kind) {
+    case 'exists':
+      return item?.[condition.attribute] !== undefined;
+    case 'missing':
+      return item?.[condition.attribute] === undefined;
+    case 'compare': {
+      const order = compareValues(item?.[condition.attribute], condition.value);
+      return order !== undefined && COMPARISONS[condition.comparison](order);
+    }
+    case 'beginsWith': {
+      const value = item?.[condition.attribute]?.S;
+      return value !== undefined && value.startsWith(condition.prefix);
+    }
+    case 'and':
+      return condition.conditions.every((part) => holds(part, item));
+    default:
+      return condition.conditions.some((part) => holds(part, item));
+  }
+}
+
+/** `change` applied to a copy of `item`. */
+export function applyChange(item: Item, change: ItemChange): Item {
+  const changed: Item = { ...item, ...change.set };
+  for (const attribute of change.remove ?? []) delete changed[attribute];
+  return changed;
+}
+
+const COMPARISONS: Record<Comparison, (order: number) => boolean> = {
+  '=': (order) => order === 0,
+  '<>': (order) => order !== 0,
+  '<': (order) => order < 0,
+  '<=': (order) => order <= 0,
+  '>': (order) => order > 0,
+  '>=': (order) => order >= 0,
+};
+
+function compareValues(
+  stored: AttributeValue | undefined,
+  given: AttributeValue,
+): number | undefined {
+  if (stored?.N !== undefined && given.N !== undefined) {
+    return Math.sign(Number(stored.N) - Number(given.N));
+  }
+  if (stored?.S !== undefined && given.S !== undefined) {
+    return Buffer.compare(Buffer.from(stored.S, 'utf8'), Buffer.from(given.S, 'utf8'));
+  }
+  if (stored?.B !== undefined && given.B !== undefined) {
+    return Buffer.compare(Buffer.from(stored.B), Buffer.from(given.B));
+  }
+  return undefined;
+}
+
+function combine(
+  kind: 'and' | 'or',
+  conditions: (Condition | undefined)[],
+): Condition | undefined {
+  const present = conditions.filter((condition) => condition !== undefined);
+  if (present.length <= 1) return present[0];
+  return { kind, conditions: present };
+}

@@ -1,0 +1,205 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { Item } from './conditions';
+import { DataEnvelope, MAX_SESSION_JSON_BYTES, UnreadableItemError } from './data-envelope';
+import { SessionStoreError } from './errors';
+import { cookieOrExpireField, isExpired, type SessionDataExpiry, toTtlSeconds } from './expiry';
+import { indexAttributeValues } from './index-attributes';
+import { itemSize, MAX_ITEM_BYTES } from './item-size';
+import type { ResolvedSessionRepositoryOptions } from './options';
+import { resolveSerializer, type SessionSerializer, serializeSession } from './serializers';
+import { isSessionData, type SessionData } from './session-data';
+import { hashSessionId, looksLikeHashedId, toSessionKey } from './session-key';
+import { loggedSessionId } from './session-logger';
+
+/** What a stored item holds: its session data, or `null` with the problem when it is corrupt. */
+export interface ParsedItem {
+  data: SessionData | null;
+  /** Set when the item is unreadable (reported as `CORRUPT_SESSION`); never for an expired one. */
+  problem?: SessionStoreError;
+}
+
+/**
+ * The mapping between sessions and items, pure (no clock, no I/O): ids to keys (prefix, hashing),
+ * data to the data attribute (serializer, compression, encryption) and back, expiry to the TTL
+ * attribute, index attributes, and the version of optimistic locking.
+ */
+export class ItemCodec {
+  readonly #options: Readonly<ResolvedSessionRepositoryOptions>;
+  readonly #serializer: SessionSerializer;
+  readonly #dataExpiry: SessionDataExpiry;
+  readonly #envelope: DataEnvelope;
+  readonly #sealsWrites: boolean;
+
+  constructor(options: Readonly<ResolvedSessionRepositoryOptions>) {
+    this.#options = options;
+    this.#serializer = resolveSerializer(options.serializer);
+    this.#dataExpiry = options.dataExpiry ?? cookieOrExpireField;
+    this.#envelope = new DataEnvelope(options.compression, options.encryption);
+    this.#sealsWrites = options.compression !== undefined || options.encryption !== undefined;
+  }
+
+  /** The table key of session `id`. */
+  key(id: string): Item {
+    return { [this.#options.hashKey]: { S: this.storedKey(id) } };
+  }
+
+  /** The key string of session `id`: the prefix and the id, or the id's hash. */
+  storedKey(id: string): string {
+    const { prefix, hashSessionIds } = this.#options;
+    return toSessionKey(prefix, hashSessionIds ? hashSessionId(id) : id);
+  }
+
+  /**
+   * With `readUnhashedIds`, where session `id` lived before ids were hashed; `undefined`
+   * otherwise, and for an id shaped like a stored hash (a hash read from the table is no key).
+   */
+  legacyKey(id: string): Item | undefined {
+    const { prefix, hashKey, readUnhashedIds } = this.#options;
+    if (!readUnhashedIds || looksLikeHashedId(id)) return undefined;
+    return { [hashKey]: { S: toSessionKey(prefix, id) } };
+  }
+
+  /** The key of a stored item. */
+  keyOf(item: Item): Item {
+    const { hashKey } = this.#options;
+    return { [hashKey]: item[hashKey] as AttributeValue };
+  }
+
+  /** The TTL stored in `item`, in epoch seconds, if it has a valid one. */
+  ttlOf(item: Item): number | undefined {
+    const ttl = Number(item[this.#options.expiresAttribute]?.N ?? Number.NaN);
+    return Number.isFinite(ttl) ? ttl : undefined;
+  }
+
+  /**
+   * The item that stores `data` as session `id` until `expiresAt` (epoch ms). Throws
+   * `INVALID_SESSION_DATA`, `MISSING_INDEX_ATTRIBUTE` or `SESSION_TOO_LARGE`.
+   */
+  toItem(id: string, data: object, expiresAt: number): Item {
+    if (!isSessionData(data)) {
+      throw new SessionStoreError('INVALID_SESSION_DATA', 'session data must be an object');
+    }
+    const { hashKey, expiresAttribute, dataAttribute, indexAttributes } = this.#options;
+    const { values, missing } = indexAttributeValues(data, indexAttributes);
+    if (missing.length > 0) {
+      throw new SessionStoreError(
+        'MISSING_INDEX_ATTRIBUTE',
+        `the session lacks the index attribute(s) ${missing.join(', ')}`,
+      );
+    }
+    const key = this.storedKey(id);
+    const item: Item = {
+      ...values,
+      [hashKey]: { S: key },
+      [expiresAttribute]: { N: String(toTtlSeconds(expiresAt)) },
+      [dataAttribute]: this.#encode(this.#withoutVersion(data), key),
+    };
+    const version = this.#nextVersion(data);
+    if (version !== undefined) item[this.#options.versionAttribute] = { N: String(version) };
+    const size = itemSize(item);
+    if (size > MAX_ITEM_BYTES) {
+      throw new SessionStoreError(
+        'SESSION_TOO_LARGE',
+        `session ${loggedSessionId(id)} is ${size} bytes as an item; DynamoDB's limit is ${MAX_ITEM_BYTES}`,
+      );
+    }
+    return item;
+  }
+
+  /** The tombstone a destroy leaves: the key and an expiry, no data; writes of `save` skip it. */
+  tombstone(key: Item, expiresAt: number): Item {
+    return { ...key, [this.#options.expiresAttribute]: { N: String(toTtlSeconds(expiresAt)) } };
+  }
+
+  /**
+   * The session `item` holds at `now` (epoch ms): `null` when it is expired, has no data (a
+   * tombstone), or is unreadable (then with the problem). A precise expiry in the data is
+   * honoured within the TTL's last second, and brought up to the TTL when a refresh moved only
+   * the TTL.
+   */
+  parse(item: Item, now: number): ParsedItem {
+    const ttl = this.ttlOf(item);
+    if (ttl !== undefined && ttl * 1000 <= now) return { data: null };
+    const stored = item[this.#options.dataAttribute];
+    if (stored === undefined) return { data: null };
+    let data: SessionData;
+    try {
+      data = this.#decode(stored, item[this.#options.hashKey]?.S ?? '');
+    } catch (error) {
+      const key = item[this.#options.hashKey]?.S ?? '';
+      return { data: null, problem: corrupt(key.slice(this.#options.prefix.length), error) };
+    }
+    const dataExpiry = this.#dataExpiry.read(data);
+    if (isExpired(ttl, dataExpiry, now)) return { data: null };
+    if (ttl !== undefined && dataExpiry !== undefined && dataExpiry <= ttl * 1000 - 1000) {
+      this.#dataExpiry.write(data, ttl * 1000);
+    }
+    if (this.#options.optimisticLocking) {
+      data[this.#options.versionField] = Number(item[this.#options.versionAttribute]?.N ?? 0);
+    }
+    return { data };
+  }
+
+  #decode(stored: AttributeValue, key: string): SessionData {
+    const encrypted = this.#envelope.encrypts && !this.#options.acceptUnencrypted;
+    let data: unknown;
+    if (stored.B !== undefined) {
+      data = JSON.parse(this.#envelope.open(stored.B, key, encrypted));
+    } else {
+      if (encrypted) throw new UnreadableItemError('the session is not encrypted, and encryption is on');
+      data = this.#serializer.deserialize(stored);
+    }
+    if (!isSessionData(data)) throw new UnreadableItemError('the session is not an object');
+    return data;
+  }
+
+  #encode(data: SessionData, key: string): AttributeValue {
+    if (!this.#sealsWrites) return serializeSession(this.#serializer, data);
+    let json: string;
+    try {
+      json = JSON.stringify(data);
+    } catch (error) {
+      throw new SessionStoreError(
+        'INVALID_SESSION_DATA',
+        `the session data cannot be serialized (${(error as Error).name})`,
+        { cause: error },
+      );
+    }
+    if (Buffer.byteLength(json, 'utf8') > MAX_SESSION_JSON_BYTES) {
+      throw new SessionStoreError(
+        'SESSION_TOO_LARGE',
+        `the session's JSON exceeds ${MAX_SESSION_JSON_BYTES} bytes`,
+      );
+    }
+    return this.#envelope.seal(json, key);
+  }
+
+  #withoutVersion(data: SessionData): SessionData {
+    const { optimisticLocking, versionField } = this.#options;
+    if (!optimisticLocking || !(versionField in data)) return data;
+    const { [versionField]: _version, ...rest } = data;
+    return rest;
+  }
+
+  #nextVersion(data: SessionData): number | undefined {
+    if (!this.#options.optimisticLocking) return undefined;
+    const read = data[this.#options.versionField];
+    return (typeof read === 'number' ? read : 0) + 1;
+  }
+}
+
+/**
+ * The report of an unreadable item. Its message names the session only by its short hash and
+ * never quotes the item (a JSON parser's message would), so it can go to any log.
+ */
+function corrupt(id: string, error: unknown): SessionStoreError {
+  let reason = `${error instanceof Error ? error.name : 'an error'} while decoding it`;
+  if (error instanceof UnreadableItemError) reason = error.message;
+  else if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') {
+    reason = `it inflates beyond ${MAX_SESSION_JSON_BYTES} bytes`;
+  }
+  return new SessionStoreError(
+    'CORRUPT_SESSION',
+    `the item of session ${loggedSessionId(id)} holds no readable session: ${reason}`,
+  );
+}
