@@ -63,9 +63,20 @@ export class RecentSessions {
     this.#entries.delete(id);
   }
 
-  /** Forgets every session (after a bulk delete). */
-  forgetAll(): void {
-    this.#entries.clear();
+  /**
+   * Marks session `id` as gone (destroyed, or found missing) while keeping its fingerprint: a
+   * later unchanged save then only tries a conditional refresh, which finds nothing, and sends
+   * no write. An optimisation only: the conditions of the writes keep a destroyed session
+   * destroyed when this entry has been evicted.
+   */
+  markGone(id: string): void {
+    const entry = this.#entries.get(id);
+    if (entry) entry.ttlSeconds = 0;
+  }
+
+  /** Marks every remembered session as gone (after a bulk delete). */
+  markAllGone(): void {
+    for (const entry of this.#entries.values()) entry.ttlSeconds = 0;
   }
 }
 

@@ -213,12 +213,13 @@ export class SessionBulk {
     return beginsWith(this.#options.hashKey, this.#options.prefix);
   }
 
-  #live(): Condition {
+  /** Live sessions of the prefix; an index projects no data, but holds no tombstone either. */
+  #live(withData = true): Condition {
     const { dataAttribute, expiresAttribute } = this.#options;
     const now = { N: String(this.#now() / 1000) };
     return and(
       this.#prefixed(),
-      exists(dataAttribute),
+      withData ? exists(dataAttribute) : undefined,
       or(missing(expiresAttribute), compare(expiresAttribute, '>', now)),
     ) as Condition;
   }
@@ -240,7 +241,7 @@ export class SessionBulk {
         index: attribute.index as string,
         attribute: name,
         value: typed,
-        filter: this.#live(),
+        filter: this.#live(false),
         start,
       });
       yield page;

@@ -105,7 +105,7 @@ export class SessionRepository<Data extends object = SessionData> {
         ...(endpoint && { endpoint }),
       });
     this.#log = new DiagnosticLog(this.options.logger);
-    this.#now = storage?.now ?? Date.now;
+    this.#now = storage?.now ?? (() => Date.now());
     this.#driver = storage ? storage.driver(this.#metrics) : this.#dynamoDBDriver();
     this.#codec = new ItemCodec(this.options);
     const { serializer } = this.options;
@@ -180,7 +180,7 @@ export class SessionRepository<Data extends object = SessionData> {
    */
   async destroy(id: string): Promise<void> {
     if (sessionIdProblem(this.options.prefix, id) !== undefined) return;
-    this.#recent.forget(id);
+    this.#recent.markGone(id);
     const key = this.#codec.key(id);
     await this.#driver.put(this.#codec.tombstone(key, this.#now() + DESTROYED_SESSION_KEPT_MS));
     const legacy = this.#codec.legacyKey(id);
@@ -232,7 +232,7 @@ export class SessionRepository<Data extends object = SessionData> {
 
   /** Deletes every item of this prefix (expired ones included); other prefixes stay. */
   clear(options?: BulkOptions): Promise<number> {
-    this.#recent.forgetAll();
+    this.#recent.markAllGone();
     return this.#bulk.clear(options);
   }
 
@@ -243,13 +243,13 @@ export class SessionRepository<Data extends object = SessionData> {
 
   /** Destroys every session whose index attribute `name` equals `value` ("log out everywhere"). */
   destroyByAttribute(name: string, value: string | number, options?: BulkOptions): Promise<number> {
-    this.#recent.forgetAll();
+    this.#recent.markAllGone();
     return this.#bulk.destroyByAttribute(name, value, options);
   }
 
   /** Destroys the session stored under `key`, as {@link keys} yields it. */
   destroyKey(key: StoredSessionKey): Promise<void> {
-    this.#recent.forgetAll();
+    this.#recent.markAllGone();
     return this.#bulk.destroyKey(key);
   }
 
@@ -468,7 +468,7 @@ export class SessionRepository<Data extends object = SessionData> {
     const legacy = this.#codec.legacyKey(id);
     const touched = (await live(this.#codec.key(id))) ?? (legacy && (await live(legacy)));
     if (!touched) {
-      this.#recent.forget(id);
+      this.#recent.markGone(id);
       return false;
     }
     const recent = this.#recent.recall(id);
@@ -524,11 +524,11 @@ export class SessionRepository<Data extends object = SessionData> {
 
   #read(id: string, item: Item | undefined): Data | null {
     if (!item) {
-      this.#recent.forget(id);
+      this.#recent.markGone(id);
       return null;
     }
     const data = this.parseItem(item);
-    if (data === null) this.#recent.forget(id);
+    if (data === null) this.#recent.markGone(id);
     else if (this.#recent.enabled) {
       this.#recent.rememberData(id, this.#fingerprint(data), this.#codec.ttlOf(item));
     }

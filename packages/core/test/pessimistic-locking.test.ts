@@ -24,14 +24,13 @@ for (const server of testServers()) {
       });
     /** What another process reads under its own lock (then released): what is stored. */
     const readByAnotherProcess = async (id: string) => {
-      const other = repository({ waitMs: 200 });
-      const data = await other.get(id);
-      await other.release(id);
-      return data;
+      const lock = await repository({ waitMs: 200 }).lock(id);
+      await lock.release();
+      return lock.data;
     };
     /** Asserts that another process cannot lock `id` now: someone holds it. */
     const expectLockedForOthers = (id: string) =>
-      expect(repository({ waitMs: 200 }).get(id)).rejects.toMatchObject({ code: 'LOCK_TIMEOUT' });
+      expect(repository({ waitMs: 200 }).lock(id)).rejects.toMatchObject({ code: 'LOCK_TIMEOUT' });
 
     beforeAll(async () => {
       table = await createTestTable(client);
@@ -46,17 +45,18 @@ for (const server of testServers()) {
       const first = repository();
       const second = repository();
       await first.set(id, { n: 0 }, inOneHour());
-      expect(await first.get(id)).toEqual({ n: 0 });
+      const held = await first.lock(id);
+      expect(held.data).toEqual({ n: 0 });
       let secondRead: unknown;
-      const waiting = second.get(id).then((data) => {
-        secondRead = data;
+      const waiting = second.lock(id).then((lock) => {
+        secondRead = lock.data;
+        return lock;
       });
       await sleep(300);
       expect(secondRead).toBeUndefined();
-      await first.set(id, { n: 1 }, inOneHour());
-      await waiting;
+      await held.save({ n: 1 }, inOneHour());
+      await (await waiting).release();
       expect(secondRead).toEqual({ n: 1 });
-      await second.release(id);
     });
 
     it('loses no update when concurrent requests each read, increment and write', async () => {
@@ -64,10 +64,9 @@ for (const server of testServers()) {
       await repository().set(id, { n: 0 }, inOneHour());
       await Promise.all(
         Array.from({ length: 5 }, async () => {
-          const request = repository();
-          const data = (await request.get(id)) as { n: number };
+          const lock = await repository().lock(id);
           await sleep(20);
-          await request.set(id, { n: data.n + 1 }, inOneHour());
+          await lock.save({ n: (lock.data as { n: number }).n + 1 }, inOneHour());
         }),
       );
       expect(await repository().get(id)).toEqual({ n: 5 });
@@ -76,40 +75,38 @@ for (const server of testServers()) {
     it('frees the lock of a crashed holder when its lease runs out', async () => {
       const id = newId();
       await repository().set(id, { n: 1 }, inOneHour());
-      await repository({ leaseMs: 400 }).get(id);
+      await repository({ leaseMs: 400 }).lock(id);
       const started = Date.now();
-      expect(await repository().get(id)).toEqual({ n: 1 });
+      const lock = await repository().lock(id);
+      expect(lock.data).toEqual({ n: 1 });
       expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+      await lock.release();
     });
 
     it('bounds the wait with LOCK_TIMEOUT', async () => {
       const id = newId();
       await repository().set(id, { n: 1 }, inOneHour());
-      const holder = repository();
-      await holder.get(id);
+      const held = await repository().lock(id);
       const started = Date.now();
       await expectLockedForOthers(id);
       expect(Date.now() - started).toBeLessThan(2_000);
-      await holder.release(id);
-      expect(await repository({ waitMs: 200 }).get(id)).toEqual({ n: 1 });
+      await held.release();
+      expect(await readByAnotherProcess(id)).toEqual({ n: 1 });
     });
 
-    it('releases on touch, on an unchanged save and explicitly', async () => {
+    it('releases on refresh, on an unchanged save and explicitly', async () => {
       const id = newId();
-      const holder = repository();
+      const holder = repository({ waitMs: 100 });
       await holder.set(id, { n: 1 }, inOneHour());
-      await holder.get(id);
-      expect(await holder.touch(id, inOneHour())).toBe(true);
-      const reader = repository({ waitMs: 100 });
-      expect(await reader.get(id)).toEqual({ n: 1 });
-      await reader.release(id);
-      const saver = repository();
-      const data = await saver.get(id);
-      expect(await saver.save(id, data as { n: number }, inOneHour())).not.toBe('written');
-      const last = repository({ waitMs: 100 });
-      expect(await last.get(id)).toEqual({ n: 1 });
-      await last.destroy(id);
-      expect(await repository({ waitMs: 100 }).get(id)).toBeNull();
+      const first = await holder.lock(id);
+      expect(await first.refresh(inOneHour())).not.toBe('missing');
+      expect(await readByAnotherProcess(id)).toEqual({ n: 1 });
+      const saver = await repository().lock(id);
+      expect(await saver.save(saver.data as { n: number }, inOneHour())).not.toBe('written');
+      const last = await repository({ waitMs: 100 }).lock(id);
+      expect(last.data).toEqual({ n: 1 });
+      await last.destroy();
+      expect((await repository({ waitMs: 100 }).lock(id)).data).toBeNull();
     });
 
     it("one repository: a slow answer to the holder's write does not cost the next holder its lock", async () => {
@@ -132,13 +129,13 @@ for (const server of testServers()) {
         await shared.set(id, { n: 0 }, inOneHour());
         const outcomes = await Promise.allSettled(
           Array.from({ length: 3 }, async () => {
-            const data = (await shared.get(id)) as { n: number };
+            const lock = await shared.lock(id);
             await sleep(300);
-            await shared.set(id, { n: data.n + 1 }, inOneHour());
+            await lock.save({ n: (lock.data as { n: number }).n + 1 }, inOneHour());
           }),
         );
         expect(outcomes.map((outcome) => outcome.status)).toEqual(Array(3).fill('fulfilled'));
-        expect(await repository({ waitMs: 200 }).get(id)).toEqual({ n: 3 });
+        expect(await readByAnotherProcess(id)).toEqual({ n: 3 });
       } finally {
         slowWrites.destroy();
       }
@@ -151,37 +148,37 @@ for (const server of testServers()) {
       const before = shared.metrics().requests.UpdateItem ?? 0;
       await Promise.all(
         Array.from({ length: 5 }, async (_, request) => {
-          const data = (await shared.get(id)) as { order: number[] };
+          const lock = await shared.lock(id);
           await sleep(10);
-          await shared.set(id, { order: [...data.order, request] }, inOneHour());
+          const order = (lock.data as { order: number[] }).order;
+          await lock.save({ order: [...order, request] }, inOneHour());
         }),
       );
       expect(await shared.get(id)).toEqual({ order: [0, 1, 2, 3, 4] });
-      await shared.release(id);
-      const lockingReads = 5 + 1;
-      expect((shared.metrics().requests.UpdateItem ?? 0) - before).toBe(lockingReads + 1);
+      expect((shared.metrics().requests.UpdateItem ?? 0) - before).toBe(5);
     });
 
     it('one repository: LOCK_TIMEOUT bounds the wait for a holder of the same process, whose lease then frees it', async () => {
       const id = newId();
       const shared = repository({ leaseMs: 700, waitMs: 200 });
       await shared.set(id, { n: 1 }, inOneHour());
-      await shared.get(id);
+      await shared.lock(id);
       const started = Date.now();
-      await expect(shared.get(id)).rejects.toMatchObject({ code: 'LOCK_TIMEOUT' });
+      await expect(shared.lock(id)).rejects.toMatchObject({ code: 'LOCK_TIMEOUT' });
       expect(Date.now() - started).toBeLessThan(2_000);
       await sleep(800);
-      expect(await shared.get(id)).toEqual({ n: 1 });
-      await shared.release(id);
+      const lock = await shared.lock(id);
+      expect(lock.data).toEqual({ n: 1 });
+      await lock.release();
     });
 
     it('a write refused for its size ends the lock its read took', async () => {
       const id = newId();
       const holder = repository();
       await holder.set(id, { n: 1 }, inOneHour());
-      await holder.get(id);
+      const lock = await holder.lock(id);
       await expect(
-        holder.set(id, { n: 2, blob: 'x'.repeat(500_000) }, inOneHour()),
+        lock.save({ n: 2, blob: 'x'.repeat(500_000) }, inOneHour()),
       ).rejects.toMatchObject({ code: 'SESSION_TOO_LARGE' });
       expect(await readByAnotherProcess(id)).toEqual({ n: 1 });
     });
@@ -189,10 +186,9 @@ for (const server of testServers()) {
     it("a holder's write after another process destroyed the session (log out everywhere) fails with CONFLICT and does not bring it back", async () => {
       const id = newId();
       await repository().set(id, { n: 1 }, inOneHour());
-      const holder = repository();
-      await holder.get(id);
+      const lock = await repository().lock(id);
       await repository().destroy(id);
-      await expect(holder.set(id, { n: 2 }, inOneHour())).rejects.toMatchObject({
+      await expect(lock.save({ n: 2 }, inOneHour())).rejects.toMatchObject({
         code: 'CONFLICT',
       });
       expect(await repository({ waitMs: 200 }).get(id)).toBeNull();
@@ -201,32 +197,30 @@ for (const server of testServers()) {
     it("a holder's write after its lease ran out and another request took and released the lock fails with CONFLICT", async () => {
       const id = newId();
       await repository().set(id, { n: 1 }, inOneHour());
-      const slow = repository({ leaseMs: 300 });
-      await slow.get(id);
+      const slow = await repository({ leaseMs: 300 }).lock(id);
       await sleep(400);
-      const next = repository();
-      expect(await next.get(id)).toEqual({ n: 1 });
-      await next.set(id, { n: 2 }, inOneHour());
-      await expect(slow.set(id, { n: 99 }, inOneHour())).rejects.toMatchObject({
+      const next = await repository().lock(id);
+      expect(next.data).toEqual({ n: 1 });
+      await next.save({ n: 2 }, inOneHour());
+      await expect(slow.save({ n: 99 }, inOneHour())).rejects.toMatchObject({
         code: 'CONFLICT',
       });
       expect(await repository({ waitMs: 200 }).get(id)).toEqual({ n: 2 });
     });
 
-    it("one repository: calls naming a request whose lock has ended leave the next request's lock alone", async () => {
+    it("one repository: a handle whose hold has ended leaves the next request's lock alone", async () => {
       const id = newId();
       const shared = repository({ waitMs: 3_000 });
       await shared.set(id, { n: 0 }, inOneHour());
-      const first = { request: 'first' };
-      const second = { request: 'second' };
-      await shared.get(id, { lockOwner: first });
-      const secondRead = shared.get(id, { lockOwner: second });
-      await shared.set(id, { n: 1 }, inOneHour(), { lockOwner: first });
-      expect(await secondRead).toEqual({ n: 1 });
-      await shared.release(id, { lockOwner: first });
-      expect(await shared.refresh(id, inOneHour(), { lockOwner: first })).not.toBe('missing');
+      const first = await shared.lock(id);
+      const secondLock = shared.lock(id);
+      await first.save({ n: 1 }, inOneHour());
+      const second = await secondLock;
+      expect(second.data).toEqual({ n: 1 });
+      await first.release();
+      expect(await first.refresh(inOneHour())).toBe('skipped');
       await expectLockedForOthers(id);
-      await shared.set(id, { n: 2 }, inOneHour(), { lockOwner: second });
+      await second.save({ n: 2 }, inOneHour());
       expect(await readByAnotherProcess(id)).toEqual({ n: 2 });
     });
 
@@ -234,42 +228,33 @@ for (const server of testServers()) {
       const id = newId();
       const shared = repository({ waitMs: 3_000 });
       await shared.set(id, { n: 0 }, inOneHour());
-      const first = { request: 'first' };
-      const second = { request: 'second' };
-      await shared.get(id, { lockOwner: first });
-      expect(await shared.save(id, { n: 1 }, inOneHour(), { lockOwner: first })).toBe('written');
-      expect(await shared.get(id, { lockOwner: second })).toEqual({ n: 1 });
-      await shared.save(id, { n: 2 }, inOneHour(), { lockOwner: second });
-      expect(await shared.save(id, { n: 1 }, inOneHour(), { lockOwner: first })).toBe('skipped');
+      const first = await shared.lock(id);
+      expect(await first.save({ n: 1 }, inOneHour())).toBe('written');
+      const second = await shared.lock(id);
+      expect(second.data).toEqual({ n: 1 });
+      await second.save({ n: 2 }, inOneHour());
+      expect(await first.save({ n: 1 }, inOneHour())).toBe('skipped');
       expect(await readByAnotherProcess(id)).toEqual({ n: 2 });
     });
 
-    it('one repository: the data object a read returned stands for its request', async () => {
-      const id = newId();
-      const shared = repository({ waitMs: 3_000 });
-      await shared.set(id, { n: 0 }, inOneHour());
-      const firstData = (await shared.get(id)) as { n: number };
-      const secondRead = shared.get(id);
-      firstData.n = 1;
-      await shared.save(id, firstData, inOneHour());
-      const secondData = (await secondRead) as { n: number };
-      expect(await shared.save(id, firstData, inOneHour())).not.toBe('written');
-      await expectLockedForOthers(id);
-      secondData.n = 2;
-      await shared.save(id, secondData, inOneHour());
-      expect(await readByAnotherProcess(id)).toEqual({ n: 2 });
-    });
-
-    it('refuses a write while another request holds the lock', async () => {
+    it('refuses a write without the lock while another request holds it', async () => {
       const id = newId();
       await repository().set(id, { n: 1 }, inOneHour());
-      const holder = repository();
-      await holder.get(id);
+      const lock = await repository().lock(id);
       await expect(repository().set(id, { n: 99 }, inOneHour())).rejects.toMatchObject({
         code: 'CONFLICT',
       });
-      await holder.set(id, { n: 2 }, inOneHour());
+      await lock.save({ n: 2 }, inOneHour());
       expect(await repository().get(id)).toEqual({ n: 2 });
+    });
+
+    it('lock() of a missing session holds nothing, and its save creates the session', async () => {
+      const id = newId();
+      const lock = await repository().lock(id);
+      expect(lock.data).toBeNull();
+      expect(lock.held).toBe(false);
+      expect(await lock.save({ n: 1 }, inOneHour())).toBe('written');
+      expect(await readByAnotherProcess(id)).toEqual({ n: 1 });
     });
   });
 }

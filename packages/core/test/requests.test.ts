@@ -13,7 +13,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SessionRepository } from '../src/index';
+import { DESTROYED_SESSION_KEPT_MS, SessionRepository } from '../src/index';
 
 const client = new DynamoDBClient({ region: 'us-east-1' });
 const dynamo = mockClient(client);
@@ -102,14 +102,14 @@ describe('the requests a repository sends', () => {
     expect(dynamo).toHaveReceivedCommandExactlyOnceWith(UpdateItemCommand, {
       TableName: 'sessions',
       Key: { id: { S: 'sess:abc' } },
-      UpdateExpression: 'SET #expires = :expires',
-      ConditionExpression:
-        'attribute_exists(#key) AND (attribute_not_exists(#expires) OR #expires > :cutoff)',
-      ExpressionAttributeNames: { '#key': 'id', '#expires': 'expires' },
+      UpdateExpression: 'SET #n0 = :v0',
+      ConditionExpression: '(attribute_exists(#n1) AND (attribute_not_exists(#n0) OR #n0 > :v1))',
+      ExpressionAttributeNames: { '#n0': 'expires', '#n1': 'sess' },
       ExpressionAttributeValues: {
-        ':expires': { N: String(Math.ceil((NOW + 10_000) / 1000)) },
-        ':cutoff': { N: String(NOW / 1000 + 1) },
+        ':v0': { N: String(Math.ceil((NOW + 10_000) / 1000)) },
+        ':v1': { N: String(NOW / 1000 + 1) },
       },
+      ReturnValues: 'ALL_NEW',
     });
   });
 
@@ -121,14 +121,18 @@ describe('the requests a repository sends', () => {
     expect(await repository.touch('abc')).toBe(false);
   });
 
-  it('destroys with a DeleteItem on the prefixed key', async () => {
-    dynamo.on(DeleteItemCommand).resolves({});
+  it('destroys with a PutItem of a tombstone (key and expiry, no data) on the prefixed key', async () => {
+    dynamo.on(PutItemCommand).resolves({});
     const repository = new SessionRepository({ client, prefix: '' });
     await repository.destroy('abc');
-    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(DeleteItemCommand, {
+    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(PutItemCommand, {
       TableName: 'sessions',
-      Key: { id: { S: 'abc' } },
+      Item: {
+        id: { S: 'abc' },
+        expires: { N: String(Math.ceil((NOW + DESTROYED_SESSION_KEPT_MS) / 1000)) },
+      },
     });
+    expect(dynamo).not.toHaveReceivedCommand(DeleteItemCommand);
   });
 
   it('reaps with segmented, projected, prefix-filtered Scans and full batches of conditional deletes', async () => {
@@ -158,12 +162,12 @@ describe('the requests a repository sends', () => {
       Segment: 0,
       TotalSegments: 2,
       ConsistentRead: true,
-      ProjectionExpression: '#key',
-      FilterExpression: 'begins_with(#key, :prefix) AND #expires <= :now',
-      ExpressionAttributeNames: { '#key': 'id', '#expires': 'expires' },
+      ProjectionExpression: '#n0',
+      FilterExpression: '(begins_with(#n0, :v0) AND #n1 <= :v1)',
+      ExpressionAttributeNames: { '#n0': 'id', '#n1': 'expires' },
       ExpressionAttributeValues: {
-        ':prefix': { S: 'sess:' },
-        ':now': { N: String(Math.floor(NOW / 1000)) },
+        ':v0': { S: 'sess:' },
+        ':v1': { N: String(Math.floor(NOW / 1000)) },
       },
     });
     expect(dynamo).toHaveReceivedCommandWith(ScanCommand, {
@@ -306,13 +310,15 @@ describe('reading stored items', () => {
     expect(
       repository.parseItem({ id: { S: 'sess:a' }, expires: { N: future }, sess: { N: '5' } }),
     ).toBeNull();
-    expect(repository.parseItem({ id: { S: 'sess:a' }, expires: { N: future } })).toBeNull();
     unsubscribe();
-    expect(seen).toEqual([
-      'CORRUPT_SESSION',
-      'CORRUPT_SESSION',
-      'CORRUPT_SESSION',
-      'CORRUPT_SESSION',
-    ]);
+    expect(seen).toEqual(['CORRUPT_SESSION', 'CORRUPT_SESSION', 'CORRUPT_SESSION']);
+  });
+
+  it('reads an item without data (a tombstone) as missing without reporting it', () => {
+    const seen: string[] = [];
+    repository.onError((error) => seen.push(error.code));
+    const future = String(NOW / 1000 + 60);
+    expect(repository.parseItem({ id: { S: 'sess:a' }, expires: { N: future } })).toBeNull();
+    expect(seen).toEqual([]);
   });
 });
