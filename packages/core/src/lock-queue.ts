@@ -2,47 +2,62 @@ import { lockTimeoutError } from './errors';
 
 /** One request's turn at a session in this process; `leave` ends it (idempotent). */
 export interface LockTurn {
-  /** Ends the turn `leaseMs` from now unless it ended before (a request that never ends it). */
+  /** Ends the turn `leaseMs` from now (on the queue's clock) unless it ended before. */
   startLease(leaseMs: number): void;
   leave(): void;
 }
 
 interface Lane {
-  busy: boolean;
+  leaseEnds: number;
+  leave: () => void;
   waiters: Array<() => void>;
 }
+
+/** How often a waiter looks at the clock for the end of the holder's lease. */
+const CLOCK_CHECK_MS = 25;
 
 /**
  * The requests of one process that want a session's lock, one at a time per session id, in
  * arrival order. The table's lock keeps processes apart; this queue keeps the requests of one
- * process from polling the table against each other.
+ * process from polling the table against each other. A turn whose lease has passed on the clock
+ * (a request that never ended it) gives way, as the table's lease does.
  */
 export class LockQueue {
   readonly #lanes = new Map<string, Lane>();
+  readonly #now: () => number;
+
+  constructor(now: () => number) {
+    this.#now = now;
+  }
 
   /** Waits for the turn at `id`, until `waitMs` have passed (then `LOCK_TIMEOUT`). */
   enter(id: string, waitMs: number, logged: string): Promise<LockTurn> {
-    let lane = this.#lanes.get(id);
-    if (!lane) {
-      lane = { busy: false, waiters: [] };
-      this.#lanes.set(id, lane);
-    }
-    const current = lane;
-    if (!current.busy) {
-      current.busy = true;
-      return Promise.resolve(this.#turn(id, current));
-    }
+    this.#endExpired(id);
+    const lane = this.#lanes.get(id);
+    if (!lane) return Promise.resolve(this.#open(id));
     return new Promise<LockTurn>((resolve, reject) => {
-      const admit = () => {
+      const done = () => {
         clearTimeout(timeout);
-        resolve(this.#turn(id, current));
+        clearInterval(clock);
+      };
+      const admit = () => {
+        done();
+        resolve(this.#turn(id, lane));
       };
       const timeout = setTimeout(() => {
-        current.waiters.splice(current.waiters.indexOf(admit), 1);
+        done();
+        lane.waiters.splice(lane.waiters.indexOf(admit), 1);
         reject(lockTimeoutError(logged, waitMs));
       }, waitMs);
-      current.waiters.push(admit);
+      const clock = setInterval(() => this.#endExpired(id), CLOCK_CHECK_MS);
+      lane.waiters.push(admit);
     });
+  }
+
+  #open(id: string): LockTurn {
+    const lane: Lane = { leaseEnds: Number.POSITIVE_INFINITY, leave: () => {}, waiters: [] };
+    this.#lanes.set(id, lane);
+    return this.#turn(id, lane);
   }
 
   #turn(id: string, lane: Lane): LockTurn {
@@ -52,18 +67,25 @@ export class LockQueue {
       if (ended) return;
       ended = true;
       clearTimeout(lease);
+      if (this.#lanes.get(id) !== lane) return;
+      lane.leaseEnds = Number.POSITIVE_INFINITY;
       const next = lane.waiters.shift();
       if (next) next();
-      else {
-        lane.busy = false;
-        this.#lanes.delete(id);
-      }
+      else this.#lanes.delete(id);
     };
+    lane.leave = leave;
     return {
       startLease: (leaseMs) => {
-        if (!ended) lease = setTimeout(leave, leaseMs).unref();
+        if (ended) return;
+        lane.leaseEnds = this.#now() + leaseMs;
+        lease = setTimeout(leave, leaseMs).unref();
       },
       leave,
     };
+  }
+
+  #endExpired(id: string): void {
+    const lane = this.#lanes.get(id);
+    if (lane && this.#now() >= lane.leaseEnds) lane.leave();
   }
 }

@@ -294,7 +294,8 @@ export class SessionBulk {
     const flush = (keysOfBatch: Item[]) =>
       tasks.add(async () => {
         await limiter.take();
-        done += await write(keysOfBatch);
+        const written = await write(keysOfBatch);
+        done += written;
       });
     try {
       for await (const key of keys) {

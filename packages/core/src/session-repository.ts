@@ -111,7 +111,7 @@ export class SessionRepository<Data extends object = SessionData> {
     const { serializer } = this.options;
     this.#serializer = typeof serializer === 'object' ? resolveSerializer(serializer) : undefined;
     this.#recent = new RecentSessions(this.options.trackedSessions);
-    this.#queue = this.options.pessimisticLocking ? new LockQueue() : undefined;
+    this.#queue = this.options.pessimisticLocking ? new LockQueue(this.#now) : undefined;
     this.#bulk = new SessionBulk(this.#driver, this.#codec, this.options, this.#now);
     this.#locked = {
       save: (id, data, expiry, token) => this.#save(id, data, expiry, token),

@@ -222,7 +222,7 @@ for (const server of testServers()) {
       for await (const id of repository.ids({ segments: 3 })) ids.push(id);
       expect(ids.sort()).toEqual([...live].sort());
       const all: Record<string, unknown> = {};
-      for await (const { id, data } of repository.all()) all[id] = data;
+      for await (const { id, data } of repository.all()) all[id as string] = data;
       expect(Object.keys(all).sort()).toEqual([...live].sort());
       expect(all[live[3] as string]).toEqual({ n: 3 });
       expect(await repository.clear()).toBe(90);
@@ -251,7 +251,7 @@ for (const server of testServers()) {
       for await (const id of repository.ids()) ids.push(id);
       expect(ids.sort()).toEqual([...live].sort());
       const listed: string[] = [];
-      for await (const { id } of repository.all()) listed.push(id);
+      for await (const { id } of repository.all()) listed.push(id as string);
       expect(listed.sort()).toEqual([...live].sort());
       expect(await repository.clear()).toBe(4);
     });
@@ -311,7 +311,7 @@ for (const server of testServers()) {
       const codes: string[] = [];
       repository.onError((error) => codes.push(error.code));
       const ids: string[] = [];
-      for await (const { id } of repository.all()) ids.push(id);
+      for await (const { id } of repository.all()) ids.push(id as string);
       expect(ids).toHaveLength(3);
       expect(codes).toEqual(['CORRUPT_SESSION']);
     });

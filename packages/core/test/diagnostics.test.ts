@@ -67,7 +67,7 @@ describe(`diagnostic logging on ${server.name}`, () => {
       'get',
       'refresh',
       'save',
-      'dynamodb DeleteItem',
+      'dynamodb PutItem',
       'destroy',
       'dynamodb GetItem',
       'get',

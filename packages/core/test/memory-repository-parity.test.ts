@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionRepository, type SessionRepositoryOptions } from '../src/index';
 import { createMemoryRepository, MemorySessionStorage } from '../src/testing/index';
 
-type Repository = SessionRepository | ReturnType<typeof createMemoryRepository>;
+type Repository = SessionRepository;
 
 /** One scenario: calls on a fresh repository, returning everything they observed. */
 type Scenario = (repository: Repository) => Promise<unknown[]>;
@@ -55,35 +55,29 @@ const scenarios: Record<string, [SessionRepositoryOptions, Scenario]> = {
       await repository.set('a', { order: [] }, later());
       await Promise.all(
         [0, 1, 2].map(async (request) => {
-          const data = (await repository.get('a')) as { order: number[] };
+          const lock = await repository.lock('a');
           await new Promise((resolve) => setTimeout(resolve, 5));
-          await repository.set('a', { order: [...data.order, request] }, later());
+          const order = (lock.data as { order: number[] }).order;
+          await lock.save({ order: [...order, request] }, later());
         }),
       );
-      const last = await repository.get('a');
-      await repository.release('a');
-      return [last, requests(repository)];
+      return [await repository.get('a'), requests(repository)];
     },
   ],
   'calls for a request whose lock has ended leave the next request alone (pessimisticLocking)': [
     { pessimisticLocking: { waitMs: 3_000, leaseMs: 5_000 } },
     async (repository) => {
-      const [first, second] = [{ request: 1 }, { request: 2 }];
       await repository.set('a', { n: 0 }, later());
-      await repository.get('a', { lockOwner: first });
-      const observed: unknown[] = [
-        await repository.save('a', { n: 1 }, later(), { lockOwner: first }),
-      ];
-      observed.push(await repository.get('a', { lockOwner: second }));
-      observed.push(await repository.refresh('a', later() + HOUR, { lockOwner: first }));
-      observed.push(await outcome(() => repository.release('a', { lockOwner: first })));
-      observed.push(await repository.save('a', { n: 2 }, later(), { lockOwner: second }));
-      observed.push(await repository.save('a', { n: 1 }, later(), { lockOwner: first }));
-      observed.push(
-        await outcome(() => repository.set('a', { n: 3 }, later(), { lockOwner: first })),
-      );
+      const first = await repository.lock('a');
+      const observed: unknown[] = [await first.save({ n: 1 }, later())];
+      const second = await repository.lock('a');
+      observed.push(second.data);
+      observed.push(await first.refresh(later() + HOUR));
+      observed.push(await outcome(() => first.release()));
+      observed.push(await second.save({ n: 2 }, later()));
+      observed.push(await first.save({ n: 1 }, later()));
+      observed.push(await outcome(() => first.save({ n: 3 }, later())));
       observed.push(await repository.get('a'), requests(repository));
-      await repository.release('a');
       return observed;
     },
   ],
@@ -133,7 +127,7 @@ const scenarios: Record<string, [SessionRepositoryOptions, Scenario]> = {
       await repository.set('a', { n: 1 }, later());
       await repository.set('b', { n: 2, when: new Date(Date.UTC(2030, 0, 1)) });
       await repository.set('gone', { n: 3 }, past());
-      const byId = (x: { id: string }, y: { id: string }) => x.id.localeCompare(y.id);
+      const byId = (x: { key: string }, y: { key: string }) => x.key.localeCompare(y.key);
       return [
         (await collect(repository.ids({ segments: 1 }))).sort(),
         (await collect(repository.all({ segments: 1 }))).sort(byId),
@@ -168,11 +162,16 @@ const scenarios: Record<string, [SessionRepositoryOptions, Scenario]> = {
       ];
     },
   ],
-  'hashes ids at rest and lists the hashes': [
+  'hashes ids at rest and lists the stored keys, not ids': [
     { hashSessionIds: true },
     async (repository) => {
       await repository.set('secret-id', { n: 1 });
-      return [await repository.get('secret-id'), await collect(repository.ids({ segments: 1 }))];
+      const keys = (await collect(repository.keys({ segments: 1 }))) as string[];
+      return [
+        await repository.get('secret-id'),
+        keys.map((key) => key.replace(/^parity\d+:/, '')),
+        await outcome(() => collect(repository.ids({ segments: 1 }))),
+      ];
     },
   ],
 };
@@ -204,17 +203,19 @@ for (const server of testServers()) {
       const observe = async (make: (prefix: string) => [Repository, Repository]) => {
         const [holder, waiter] = make(`parity${run++}:`);
         await holder.set('a', { n: 1 });
-        await holder.get('a');
-        const blocked = await outcome(() => waiter.get('a'));
-        await holder.release('a');
-        const free = await outcome(() => waiter.get('a'));
+        const held = await holder.lock('a');
+        const blocked = await outcome(() => waiter.lock('a'));
+        await held.release();
+        const waiting = await waiter.lock('a');
+        const free = waiting.data;
         const conflict = await outcome(() => holder.set('a', { n: 2 }));
-        await waiter.set('a', { n: 3 });
-        const afterWrite = await holder.get('a');
-        await holder.release('a');
-        await waiter.get('a');
+        await waiting.save({ n: 3 });
+        const again = await holder.lock('a');
+        const afterWrite = again.data;
+        await again.release();
+        const last = await waiter.lock('a');
         await holder.destroy('a');
-        const afterLogout = await outcome(() => waiter.set('a', { n: 4 }));
+        const afterLogout = await outcome(() => last.save({ n: 4 }));
         return [blocked, free, conflict, afterWrite, afterLogout, await holder.get('a')];
       };
       const pessimisticLocking = { waitMs: 150, leaseMs: 5_000 };

@@ -100,11 +100,11 @@ describe('the memory repository on an injected clock', () => {
       });
     const [holder, waiter] = [make(), make()];
     await holder.set('a', { n: 1 });
-    await holder.get('a');
-    await expect(waiter.get('a')).rejects.toMatchObject({ code: 'LOCK_TIMEOUT' });
+    const held = await holder.lock('a');
+    await expect(waiter.lock('a')).rejects.toMatchObject({ code: 'LOCK_TIMEOUT' });
     clock.now += 5_001;
-    expect(await waiter.get('a')).toEqual({ n: 1 });
-    await expect(holder.set('a', { n: 2 })).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect((await waiter.lock('a')).data).toEqual({ n: 1 });
+    await expect(held.save({ n: 2 })).rejects.toMatchObject({ code: 'CONFLICT' });
   });
 
   it('lets the hold of a request that never wrote run out on the clock within one repository too', async () => {
@@ -114,10 +114,12 @@ describe('the memory repository on an injected clock', () => {
       pessimisticLocking: { leaseMs: 5_000, waitMs: 50 },
     });
     await repository.set('a', { n: 1 });
-    await repository.get('a');
-    await expect(repository.get('a')).rejects.toMatchObject({ code: 'LOCK_TIMEOUT' });
+    await repository.lock('a');
+    await expect(repository.lock('a')).rejects.toMatchObject({ code: 'LOCK_TIMEOUT' });
     clock.now += 5_001;
-    expect(await repository.get('a')).toEqual({ n: 1 });
+    const next = await repository.lock('a');
+    expect(next.data).toEqual({ n: 1 });
+    await next.release();
     await repository.set('a', { n: 2 });
     expect(await repository.get('a')).toEqual({ n: 2 });
   });
@@ -129,12 +131,12 @@ describe('the memory repository on an injected clock', () => {
       pessimisticLocking: { leaseMs: 5_000, waitMs: 3_000 },
     });
     await repository.set('a', { n: 1 });
-    await repository.get('a');
-    const waiting = repository.get('a');
+    await repository.lock('a');
+    const waiting = repository.lock('a');
     await new Promise((resolve) => setTimeout(resolve, 50));
     clock.now += 5_001;
     const started = Date.now();
-    expect(await waiting).toEqual({ n: 1 });
+    expect((await waiting).data).toEqual({ n: 1 });
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 

@@ -62,7 +62,7 @@ describe('save', () => {
     expect(dynamo).toHaveReceivedCommandTimes(PutItemCommand, 0);
     expect(dynamo).toHaveReceivedCommandWith(UpdateItemCommand, {
       ExpressionAttributeValues: expect.objectContaining({
-        ':expires': { N: String(Math.ceil(later / 1000)) },
+        ':v0': { N: String(Math.ceil(later / 1000)) },
       }),
     });
   });
@@ -87,7 +87,7 @@ describe('save', () => {
     expect(dynamo.commandCalls(PutItemCommand)).toHaveLength(0);
   });
 
-  it('does not bring back a destroyed session on an unchanged save, but writes a changed one', async () => {
+  it('does not bring back a destroyed session on an unchanged save, and a changed save is conditional on no tombstone', async () => {
     dynamo.on(GetItemCommand).resolves(storedItem({ n: 1 }, inOneHour));
     dynamo
       .on(UpdateItemCommand)
@@ -95,9 +95,18 @@ describe('save', () => {
     const repository = new SessionRepository({ client, touchAfterMs: 0 });
     await repository.get('abc');
     await repository.destroy('abc');
+    const tombstones = dynamo.commandCalls(PutItemCommand).length;
     expect(await repository.save('abc', { n: 1 }, inOneHour)).toBe('missing');
-    expect(dynamo.commandCalls(PutItemCommand)).toHaveLength(0);
-    expect(await repository.save('abc', { n: 2 }, inOneHour)).toBe('written');
+    expect(dynamo.commandCalls(PutItemCommand)).toHaveLength(tombstones);
+    dynamo
+      .on(PutItemCommand)
+      .rejects(new ConditionalCheckFailedException({ message: 'tombstone', $metadata: {} }));
+    expect(await repository.save('abc', { n: 2 }, inOneHour)).toBe('missing');
+    expect(dynamo).toHaveReceivedCommandWith(PutItemCommand, {
+      ConditionExpression:
+        '(attribute_not_exists(#n0) OR attribute_exists(#n1) OR #n2 <= :v0)',
+      ExpressionAttributeNames: { '#n0': 'id', '#n1': 'sess', '#n2': 'expires' },
+    });
   });
 
   it('never brings back a session that a refresh or a read found gone, for any later unchanged save', async () => {
@@ -123,7 +132,7 @@ describe('save', () => {
     expect(await repository.save('abc', { n: 1 }, NOW + 60_000)).toBe('refreshed');
     expect(dynamo).toHaveReceivedCommandWith(UpdateItemCommand, {
       ExpressionAttributeValues: expect.objectContaining({
-        ':expires': { N: String(Math.ceil((NOW + 60_000) / 1000)) },
+        ':v0': { N: String(Math.ceil((NOW + 60_000) / 1000)) },
       }),
     });
   });
