@@ -29,7 +29,7 @@ async function rawItem(client: DynamoDBClient, table: string, key: string) {
       ConsistentRead: true,
     }),
   );
-  if (!Item) return undefined;
+  if (!Item?.sess) return undefined; // no item, or a destroyed session's tombstone (no data)
   return {
     ttl: Number(Item.expires?.N),
     data: JSON.parse(Item.sess?.S ?? 'null') as Record<string, unknown>,

@@ -25,6 +25,8 @@ import {
   useBackend,
 } from './support';
 
+/** Sessions per prefix in the bulk test: over two pages of 7 in each of 3 segments. */
+const COUNT = 24;
 const PREFIXES = ['', 'sess:', 'app-', 'app_', 'app/', 'app.', 'appx', 'koa:sess:'];
 const userIndex = [{ name: 'userId', type: 'S' as const, index: USER_INDEX, required: false }];
 
@@ -62,7 +64,7 @@ function encryptedEnvelope(flags: number, payload: Uint8Array, itemKey: string):
 const epochSeconds = (offsetMs: number) => Math.floor((Date.now() + offsetMs) / 1000);
 
 for (const name of backendNames()) {
-  describe(`claims on ${name}`, () => {
+  describe(`claims on ${name}`, { timeout: 30_000 }, () => {
     const backend = useBackend(name);
 
     describe('1. framework ids under any prefix; connect-dynamodb items', () => {
@@ -105,7 +107,7 @@ for (const name of backendNames()) {
           const options = { prefix: stem, hashSessionIds: true, indexAttributes: userIndex };
           const repository = backend.repo(options);
           const neighbour = backend.repo({ ...options, prefix: `zz${uniqueId('n')}|` });
-          const ids = Array.from({ length: 30 }, (_, index) => {
+          const ids = Array.from({ length: COUNT }, (_, index) => {
             const all = Object.values(frameworkIds(`b${index}`));
             return all[index % all.length] as string;
           });
@@ -126,7 +128,7 @@ for (const name of backendNames()) {
           for await (const entry of repository.all(paged)) entries.push(entry);
           expect(entries.map((entry) => entry.key).sort()).toEqual(expectedKeys);
           expect(entries.every((entry) => entry.id === undefined)).toBe(true);
-          expect(await repository.length(paged)).toBe(30);
+          expect(await repository.length(paged)).toBe(COUNT);
           expect(await rejection(async () => repository.ids().next())).toSatisfy((error) =>
             isStoreError(error, 'UNSUPPORTED'),
           );
@@ -134,7 +136,7 @@ for (const name of backendNames()) {
           const u1 = ids.filter((_, index) => index % 3 === 0);
           expect(await repository.destroyByAttribute('userId', 'u1', paged)).toBe(u1.length);
           for (const id of u1) expect(await repository.get(id)).toBeNull();
-          expect(await repository.length(paged)).toBe(30 - u1.length);
+          expect(await repository.length(paged)).toBe(COUNT - u1.length);
 
           const reaped = await repository.reap(paged);
           expect(reaped.deleted).toBe(1);
@@ -142,7 +144,7 @@ for (const name of backendNames()) {
 
           // tombstones (1 destroy + the u1 ones) and the live sessions: clear deletes them all
           const cleared = await repository.clear(paged);
-          expect(cleared).toBe(30 + 1);
+          expect(cleared).toBe(COUNT + 1);
           expect(await repository.length()).toBe(0);
           for (const id of ids) expect(await backend.raw(stem + hashSessionId(id))).toBeUndefined();
           if (prefix !== '') expect(await neighbour.get('neighbour')).toEqual({ userId: 'u1' });
@@ -295,11 +297,11 @@ for (const name of backendNames()) {
         }
         // CONFLICT
         const optimistic = make({ optimisticLocking: true });
-        await plain.destroy(id);
-        await backend.repo({}).clear();
-        const first = (await optimistic.get(id)) as Record<string, unknown>;
-        await optimistic.save(id, { ...first, n: 1 });
-        errors.push(await rejection(optimistic.save(id, { ...first, n: 2 })));
+        const optimisticId = `${id}-o`;
+        await optimistic.set(optimisticId, { secret: MARKER });
+        const first = (await optimistic.get(optimisticId)) as Record<string, unknown>;
+        await optimistic.save(optimisticId, { ...first, n: 1 });
+        errors.push(await rejection(optimistic.save(optimisticId, { ...first, n: 2 })));
         // LOCK_TIMEOUT
         const lockOptions = { pessimisticLocking: { waitMs: 50, leaseMs: 5_000 } };
         const lockerA = make(lockOptions);
@@ -502,6 +504,7 @@ for (const name of backendNames()) {
         await repository.set(id, { n: 2 });
         expect(await repository.get(id)).toMatchObject({ n: 2 });
       });
+    });
   });
 }
 

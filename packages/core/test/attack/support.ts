@@ -275,6 +275,11 @@ export interface Backend {
   allKeys(): Promise<string[]>;
 }
 
+/** The names of the local servers of this run. */
+export function testServerNames(): string[] {
+  return testServers().map((server) => server.name);
+}
+
 /** `'memory'`, and the name of every local server of this run. */
 export function backendNames(): string[] {
   return ['memory', ...testServers().map((server) => server.name)];
