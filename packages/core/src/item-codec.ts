@@ -121,7 +121,7 @@ export class ItemCodec {
     const ttl = this.ttlOf(item);
     if (ttl !== undefined && ttl * 1000 <= now) return { data: null };
     const stored = item[this.#options.dataAttribute];
-    if (stored === undefined) return { data: null };
+    if (stored === undefined) return { data: null, problem: this.#strayAttributes(item) };
     let data: SessionData;
     try {
       data = this.#decode(stored, item[this.#options.hashKey]?.S ?? '');
@@ -138,6 +138,22 @@ export class ItemCodec {
       data[this.#options.versionField] = Number(item[this.#options.versionAttribute]?.N ?? 0);
     }
     return { data };
+  }
+
+  /**
+   * An item without data is a tombstone (a key and an expiry, what `destroy` leaves, and what
+   * connect-dynamodb's `touch` of a destroyed session leaves): missing, not corrupt. One that
+   * holds other attributes lost its data some other way (a partial write, a renamed attribute).
+   */
+  #strayAttributes(item: Item): SessionStoreError | undefined {
+    const { hashKey, expiresAttribute, pessimisticLocking } = this.#options;
+    const known = [hashKey, expiresAttribute, pessimisticLocking?.ownerAttribute, pessimisticLocking?.leaseAttribute];
+    if (Object.keys(item).every((name) => known.includes(name))) return undefined;
+    const key = item[hashKey]?.S ?? '';
+    return new SessionStoreError(
+      'CORRUPT_SESSION',
+      `the item of session ${loggedSessionId(key.slice(this.#options.prefix.length))} has no data attribute "${this.#options.dataAttribute}"`,
+    );
   }
 
   #decode(stored: AttributeValue, key: string): SessionData {
