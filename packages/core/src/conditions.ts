@@ -162,10 +162,7 @@ function compareValues(
   return undefined;
 }
 
-function combine(
-  kind: 'and' | 'or',
-  conditions: (Condition | undefined)[],
-): Condition | undefined {
+function combine(kind: 'and' | 'or', conditions: (Condition | undefined)[]): Condition | undefined {
   const present = conditions.filter((condition) => condition !== undefined);
   if (present.length <= 1) return present[0];
   return { kind, conditions: present };

@@ -20,8 +20,8 @@ import {
   type ItemChange,
 } from './conditions';
 import { deleteExpiredBatch, writeItemBatch } from './dynamodb-batches';
-import { isConditionFailure } from './errors';
 import type { DynamoDBCaller } from './dynamodb-caller';
+import { isConditionFailure } from './errors';
 import type {
   BatchDeleteResult,
   ItemPage,
@@ -89,7 +89,9 @@ export class DynamoDBDriver implements StorageDriver {
       ReturnValues: 'ALL_NEW',
     });
     try {
-      return (await this.#caller.send<UpdateItemCommandOutput>('UpdateItem', command)).Attributes ?? {};
+      return (
+        (await this.#caller.send<UpdateItemCommandOutput>('UpdateItem', command)).Attributes ?? {}
+      );
     } catch (error) {
       if (isConditionFailure(error)) return undefined;
       throw error;

@@ -1,4 +1,17 @@
+export type { BulkOptions } from './bulk-options';
 export { type NodeCallback, settle } from './callback-bridge';
+export {
+  and,
+  beginsWith,
+  type Comparison,
+  type Condition,
+  compare,
+  exists,
+  type Item,
+  type ItemChange,
+  missing,
+  or,
+} from './conditions';
 export {
   type CompressionOptions,
   type EncryptionKey,
@@ -35,20 +48,16 @@ export {
 } from './options';
 export { fingerprintSession } from './recent-sessions';
 export {
+  type RepositoryOrOptions,
+  repositoryFrom,
+  type SessionRepositoryLike,
+} from './repository-from';
+export {
   jsonSerializer,
   mapSerializer,
   type SerializerName,
   type SessionSerializer,
 } from './serializers';
-export { isSessionData, type SessionData } from './session-data';
-export { hashSessionId, MAX_KEY_BYTES, prefixesOverlap, sessionIdProblem } from './session-key';
-export type { PessimisticLockingOptions } from './session-lock';
-export { DEBUG_NAMESPACE, loggedSessionId, type SessionLogger } from './session-logger';
-export {
-  type RepositoryOrOptions,
-  repositoryFrom,
-  type SessionRepositoryLike,
-} from './repository-from';
 export type {
   ReapOptions,
   ReapProgress,
@@ -56,7 +65,15 @@ export type {
   SessionEntry,
   StoredSessionKey,
 } from './session-bulk';
-export type { RefreshOutcome, SaveOutcome, SessionLock } from './session-lock';
+export { isSessionData, type SessionData } from './session-data';
+export { hashSessionId, MAX_KEY_BYTES, prefixesOverlap, sessionIdProblem } from './session-key';
+export type {
+  PessimisticLockingOptions,
+  RefreshOutcome,
+  SaveOutcome,
+  SessionLock,
+} from './session-lock';
+export { DEBUG_NAMESPACE, loggedSessionId, type SessionLogger } from './session-logger';
 export {
   DESTROYED_SESSION_KEPT_MS,
   type RepositoryStorage,
@@ -64,25 +81,6 @@ export {
   type SessionItem,
   SessionRepository,
 } from './session-repository';
-export type {
-  BatchDeleteResult,
-  ItemPage,
-  QueryPageRequest,
-  ScanPageRequest,
-  StorageDriver,
-} from './storage-driver';
-export {
-  and,
-  beginsWith,
-  type Comparison,
-  type Condition,
-  compare,
-  exists,
-  type Item,
-  type ItemChange,
-  missing,
-  or,
-} from './conditions';
 export {
   type CreateTableOptions,
   type CreateTableResult,
@@ -92,5 +90,11 @@ export {
   type SessionTableDescription,
   type TimeToLiveState,
 } from './session-table';
+export type {
+  BatchDeleteResult,
+  ItemPage,
+  QueryPageRequest,
+  ScanPageRequest,
+  StorageDriver,
+} from './storage-driver';
 export type { StoreMetricsSnapshot } from './store-metrics';
-export type { BulkOptions } from './table-context';

@@ -147,7 +147,12 @@ export class ItemCodec {
    */
   #strayAttributes(item: Item): SessionStoreError | undefined {
     const { hashKey, expiresAttribute, pessimisticLocking } = this.#options;
-    const known = [hashKey, expiresAttribute, pessimisticLocking?.ownerAttribute, pessimisticLocking?.leaseAttribute];
+    const known = [
+      hashKey,
+      expiresAttribute,
+      pessimisticLocking?.ownerAttribute,
+      pessimisticLocking?.leaseAttribute,
+    ];
     if (Object.keys(item).every((name) => known.includes(name))) return undefined;
     const key = item[hashKey]?.S ?? '';
     return new SessionStoreError(
@@ -162,7 +167,8 @@ export class ItemCodec {
     if (stored.B !== undefined) {
       data = JSON.parse(this.#envelope.open(stored.B, key, encrypted));
     } else {
-      if (encrypted) throw new UnreadableItemError('the session is not encrypted, and encryption is on');
+      if (encrypted)
+        throw new UnreadableItemError('the session is not encrypted, and encryption is on');
       data = this.#serializer.deserialize(stored);
     }
     if (!isSessionData(data)) throw new UnreadableItemError('the session is not an object');

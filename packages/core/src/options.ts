@@ -111,7 +111,10 @@ export const sessionRepositoryOptionsSchema = z
             id: z.string(),
             key: z.union([
               z.string(),
-              z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'must be a string or a Uint8Array'),
+              z.custom<Uint8Array>(
+                (value) => value instanceof Uint8Array,
+                'must be a string or a Uint8Array',
+              ),
             ]),
           }),
         ),

@@ -1,6 +1,16 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { BoundedTasks } from './bounded-tasks';
-import { and, beginsWith, type Condition, compare, exists, type Item, missing, or } from './conditions';
+import type { BulkOptions } from './bulk-options';
+import {
+  and,
+  beginsWith,
+  type Condition,
+  compare,
+  exists,
+  type Item,
+  missing,
+  or,
+} from './conditions';
 import { SessionStoreError } from './errors';
 import { indexedAttribute } from './index-attributes';
 import type { ItemCodec } from './item-codec';
@@ -9,7 +19,6 @@ import { RateLimiter } from './rate-limiter';
 import type { SessionData } from './session-data';
 import { fromSessionKey } from './session-key';
 import type { ItemPage, StorageDriver } from './storage-driver';
-import type { BulkOptions } from './table-context';
 
 /** DynamoDB's limit on write requests in one batch. */
 export const BATCH_SIZE = 25;
@@ -123,7 +132,9 @@ export class SessionBulk {
 
   /** Deletes every item of the prefix (expired ones and tombstones included). */
   clear(options: BulkOptions = {}): Promise<number> {
-    const keys = this.#keysOf(this.#scan(this.#prefixed(), options, 2, 1000, [this.#options.hashKey]));
+    const keys = this.#keysOf(
+      this.#scan(this.#prefixed(), options, 2, 1000, [this.#options.hashKey]),
+    );
     return this.#inBatches(keys, options, async (batch) => {
       await this.#driver.writeBatch([], batch);
       return batch.length;
@@ -133,10 +144,17 @@ export class SessionBulk {
   /** Destroys (with tombstones) the live sessions whose index attribute `name` is `value`. */
   destroyByAttribute(name: string, value: string | number, options: BulkOptions = {}) {
     const expiresAt = this.#now() + 3_600_000;
-    return this.#inBatches(this.#keysOf(this.#query(name, value, options)), options, async (batch) => {
-      await this.#driver.writeBatch(batch.map((key) => this.#codec.tombstone(key, expiresAt)), []);
-      return batch.length;
-    });
+    return this.#inBatches(
+      this.#keysOf(this.#query(name, value, options)),
+      options,
+      async (batch) => {
+        await this.#driver.writeBatch(
+          batch.map((key) => this.#codec.tombstone(key, expiresAt)),
+          [],
+        );
+        return batch.length;
+      },
+    );
   }
 
   /** The ids of the live sessions whose index attribute `name` is `value`. */
@@ -267,7 +285,15 @@ export class SessionBulk {
       do {
         throwIfAborted(options.signal);
         await limiter.take();
-        const page = await driver.scanPage({ filter, attributes, countOnly, segment: index, segments, pageSize, start });
+        const page = await driver.scanPage({
+          filter,
+          attributes,
+          countOnly,
+          segment: index,
+          segments,
+          pageSize,
+          start,
+        });
         yield page;
         start = page.next;
       } while (start);
@@ -319,7 +345,9 @@ export class SessionBulk {
 /** Throws a SessionStoreError with code `ABORTED` when `signal` has been aborted. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) {
-    throw new SessionStoreError('ABORTED', 'the operation was interrupted', { cause: signal.reason });
+    throw new SessionStoreError('ABORTED', 'the operation was interrupted', {
+      cause: signal.reason,
+    });
   }
 }
 
@@ -328,9 +356,12 @@ async function* merge<T>(iterators: AsyncGenerator<T>[]): AsyncGenerator<T> {
   const pending = new Map<number, Promise<{ index: number; result: IteratorResult<T> }>>();
   const pull = (index: number) => {
     const iterator = iterators[index] as AsyncGenerator<T>;
-    pending.set(index, iterator.next().then((result) => ({ index, result })));
+    pending.set(
+      index,
+      iterator.next().then((result) => ({ index, result })),
+    );
   };
-  iterators.forEach((_, index) => pull(index));
+  for (let index = 0; index < iterators.length; index++) pull(index);
   try {
     while (pending.size > 0) {
       const { index, result } = await Promise.race(pending.values());

@@ -53,8 +53,17 @@ export interface SessionLock<Data extends object = SessionData> {
 /** What a {@link HeldSession} asks of its repository. */
 export interface LockedOperations<Data extends object> {
   /** A write by the holder of `token` (`undefined`: no lock held). */
-  save(id: string, data: Data, expiry: SessionExpiry | null | undefined, token?: string): Promise<SaveOutcome>;
-  refresh(id: string, expiry: SessionExpiry | null | undefined, token: string): Promise<RefreshOutcome>;
+  save(
+    id: string,
+    data: Data,
+    expiry: SessionExpiry | null | undefined,
+    token?: string,
+  ): Promise<SaveOutcome>;
+  refresh(
+    id: string,
+    expiry: SessionExpiry | null | undefined,
+    token: string,
+  ): Promise<RefreshOutcome>;
   release(id: string, token: string): Promise<void>;
   destroy(id: string): Promise<void>;
 }

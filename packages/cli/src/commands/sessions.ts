@@ -46,12 +46,18 @@ export const listCommand: Command = {
     const sessions = repository();
     let listed = 0;
     if (values.data === true) {
-      for await (const { id, data } of sessions.all({ signal })) {
-        await (output.json ? output.document({ id, data }) : output.line(`${id}\t${toJson(data)}`));
+      for await (const { id, key, data } of sessions.all({ signal })) {
+        const shown = id ?? key;
+        await (output.json
+          ? output.document({ id: shown, data })
+          : output.line(`${shown}\t${toJson(data)}`));
         if (++listed >= limit) break;
       }
     } else {
-      for await (const id of sessions.ids({ signal })) {
+      const listing = sessions.options.hashSessionIds
+        ? sessions.keys({ signal })
+        : sessions.ids({ signal });
+      for await (const id of listing) {
         await (output.json ? output.document({ id }) : output.line(id));
         if (++listed >= limit) break;
       }

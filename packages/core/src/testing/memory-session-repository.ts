@@ -45,13 +45,21 @@ export class MemorySessionRepository<
         'option "storage" must be a MemorySessionStorage',
       );
     }
-    const { client: _client, clientConfig: _config, region: _region, endpoint: _endpoint, ...layout } =
-      repositoryOptions;
+    const {
+      client: _client,
+      clientConfig: _config,
+      region: _region,
+      endpoint: _endpoint,
+      ...layout
+    } = repositoryOptions;
     super(layout, {
       driver: (metrics) =>
         new MemoryDriver(
           storage,
-          { hashKey: layout.hashKey ?? 'id', expiresAttribute: layout.expiresAttribute ?? 'expires' },
+          {
+            hashKey: layout.hashKey ?? 'id',
+            expiresAttribute: layout.expiresAttribute ?? 'expires',
+          },
           metrics,
         ),
       now: now ?? (() => Date.now()),

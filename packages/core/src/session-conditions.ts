@@ -1,0 +1,76 @@
+import { and, type Condition, compare, exists, missing, or } from './conditions';
+import type { ResolvedSessionRepositoryOptions } from './options';
+import type { SessionData } from './session-data';
+
+/**
+ * The conditions of a repository's writes, as values, from its options alone (pure: the clock
+ * is an argument). Combined with `and`, none can drop another.
+ */
+export class SessionConditions {
+  readonly #options: Readonly<ResolvedSessionRepositoryOptions>;
+
+  constructor(options: Readonly<ResolvedSessionRepositoryOptions>) {
+    this.#options = options;
+  }
+
+  /**
+   * A full write: the version read (`optimisticLocking`), the lock (`token`, or nobody else's
+   * live lease), and for a framework's save (`onlyLive`, without a lock) no tombstone: the
+   * session was not destroyed since (an expired tombstone no longer counts).
+   */
+  write(data: object, now: number, token: string | undefined, onlyLive: boolean) {
+    const { hashKey, dataAttribute, expiresAttribute } = this.#options;
+    const notDestroyed = or(
+      missing(hashKey),
+      exists(dataAttribute),
+      compare(expiresAttribute, '<=', { N: String(Math.floor(now / 1000)) }),
+    );
+    return and(
+      this.#version(data as SessionData),
+      this.lockedFor(token, now),
+      onlyLive && token === undefined ? notDestroyed : undefined,
+    );
+  }
+
+  /** A touch: a live session with data, more than a second before its TTL, and the lock. */
+  touch(now: number, token: string | undefined) {
+    return and(this.live(now / 1000 + 1), this.lockedFor(token, now));
+  }
+
+  /** Taking the lock: a live session, and nobody else's live lease. */
+  lock(now: number) {
+    return and(this.live(now / 1000), this.lockedFor(undefined, now));
+  }
+
+  /** A session with data whose TTL, if any, is after `cutoffSeconds`. */
+  live(cutoffSeconds: number): Condition {
+    const { dataAttribute, expiresAttribute } = this.#options;
+    return and(
+      exists(dataAttribute),
+      or(missing(expiresAttribute), compare(expiresAttribute, '>', { N: String(cutoffSeconds) })),
+    ) as Condition;
+  }
+
+  /**
+   * With `pessimisticLocking`: the item carries `token` (the holder's write), or without a token,
+   * nobody holds a live lease. Nothing without locking.
+   */
+  lockedFor(token: string | undefined, now: number) {
+    const locking = this.#options.pessimisticLocking;
+    if (!locking) return undefined;
+    if (token !== undefined) return compare(locking.ownerAttribute, '=', { S: token });
+    return or(
+      missing(locking.ownerAttribute),
+      compare(locking.leaseAttribute, '<', { N: String(now) }),
+    );
+  }
+
+  #version(data: SessionData) {
+    const { optimisticLocking, versionField, versionAttribute, hashKey } = this.#options;
+    if (!optimisticLocking) return undefined;
+    const read = data[versionField];
+    if (typeof read !== 'number') return missing(hashKey);
+    if (read === 0) return and(exists(hashKey), missing(versionAttribute));
+    return compare(versionAttribute, '=', { N: String(read) });
+  }
+}
