@@ -121,7 +121,7 @@ export function holds(condition: Condition, item: Item | undefined): boolean {
     }
     case 'beginsWith': {
       const value = item?.[condition.attribute]?.S;
-      return value !== undefined && value.startsWith(condition.prefix);
+      return value?.startsWith(condition.prefix) === true;
     }
     case 'and':
       return condition.conditions.every((part) => holds(part, item));

@@ -10,9 +10,15 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { Item } from './conditions';
 import type { DynamoDBCaller } from './dynamodb-caller';
-import type { DynamoDBTable } from './dynamodb-driver';
 import { isConditionFailure, isSessionStoreError, SessionStoreError } from './errors';
 import type { BatchDeleteResult } from './storage-driver';
+
+/** The table a batch of conditional deletes works on. */
+export interface BatchTable {
+  table: string;
+  hashKey: string;
+  expiresAttribute: string;
+}
 
 /** DynamoDB's limit on statements (and write requests) in one batch. */
 export const BATCH_SIZE = 25;
@@ -37,7 +43,7 @@ const RETRYABLE_STATEMENT_ERRORS = new Set([
  */
 export async function deleteExpiredBatch(
   caller: DynamoDBCaller,
-  table: DynamoDBTable,
+  table: BatchTable,
   keys: Item[],
   nowSeconds: number,
   fallback: { useSingleDeletes: boolean },
@@ -81,7 +87,7 @@ export async function writeItemBatch(
 
 async function statementBatch(
   caller: DynamoDBCaller,
-  { table, hashKey, expiresAttribute }: DynamoDBTable,
+  { table, hashKey, expiresAttribute }: BatchTable,
   keys: Item[],
   nowSeconds: number,
 ): Promise<BatchDeleteResult> {
@@ -119,7 +125,7 @@ async function statementBatch(
 
 async function singleDeletes(
   caller: DynamoDBCaller,
-  { table, expiresAttribute }: DynamoDBTable,
+  { table, expiresAttribute }: BatchTable,
   keys: Item[],
   nowSeconds: number,
 ): Promise<BatchDeleteResult> {

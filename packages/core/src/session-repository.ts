@@ -1,23 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { BulkOptions } from './bulk-options';
 import type { Item } from './conditions';
-import { DynamoDBStorage } from './dynamodb-storage';
-import { conflictError, lockTimeoutError, SessionStoreError, toSessionStoreError } from './errors';
+import { conflictError, lockTimeoutError, SessionStoreError } from './errors';
 import { type SessionExpiry, sessionExpiryMs, toTtlSeconds } from './expiry';
-import { ItemCodec } from './item-codec';
 import { LockQueue, type LockTurn } from './lock-queue';
 import type { ResolvedSessionRepositoryOptions, SessionRepositoryOptions } from './options';
-import { fingerprintSession, RecentSessions, refreshCanWait } from './recent-sessions';
+import { fingerprintSession, refreshCanWait } from './recent-sessions';
 import { RepositoryBase, type RepositoryStorage, type SessionItem } from './repository-base';
 import { resolveSerializer, type SessionSerializer } from './serializers';
-import {
-  type ReapOptions,
-  type ReapResult,
-  SessionBulk,
-  type SessionEntry,
-  type StoredSessionKey,
-} from './session-bulk';
 import { SessionConditions } from './session-conditions';
 import type { SessionData } from './session-data';
 import { sessionIdProblem } from './session-key';
@@ -28,14 +17,7 @@ import {
   type SaveOutcome,
   type SessionLock,
 } from './session-lock';
-import { DiagnosticLog, loggedSessionId } from './session-logger';
-import type {
-  CreateTableOptions,
-  CreateTableResult,
-  SessionTableDescription,
-} from './session-table';
-import type { StorageDriver } from './storage-driver';
-import { StoreMetrics, type StoreMetricsSnapshot } from './store-metrics';
+import { loggedSessionId } from './session-logger';
 
 export type { RepositoryStorage, SessionErrorListener, SessionItem } from './repository-base';
 export type { RefreshOutcome, SaveOutcome } from './session-lock';

@@ -51,7 +51,6 @@ for (const server of testServers()) {
         new GetItemCommand({ TableName: table, Key: { id: { S: `sess:${id}` } } }),
       );
       return Item?.sess ? Item : undefined; // a destroyed session's tombstone holds no data
-
     };
 
     beforeAll(async () => {

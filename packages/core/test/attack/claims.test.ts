@@ -5,7 +5,12 @@
  */
 import { createCipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { hashSessionId, type Item, SessionRepository, SessionStoreError } from '../../src/index';
+import {
+  hashSessionId,
+  type Item,
+  type SessionRepository,
+  SessionStoreError,
+} from '../../src/index';
 import { createMemoryRepository, MemorySessionStorage } from '../../src/testing/index';
 import {
   BROTLI_GIB_OF_ZEROS,
@@ -25,7 +30,7 @@ import {
   useBackend,
 } from './support';
 
-/** Sessions per prefix in the bulk test: over two pages of 7 in each of 3 segments. */
+/** Sessions per prefix in the bulk test (half on the servers): several pages of 7, 3 segments. */
 const COUNT = 24;
 const PREFIXES = ['', 'sess:', 'app-', 'app_', 'app/', 'app.', 'appx', 'koa:sess:'];
 const userIndex = [{ name: 'userId', type: 'S' as const, index: USER_INDEX, required: false }];
@@ -38,7 +43,9 @@ function frameworkIds(label: string): Record<string, string> {
   return {
     'express-session (uid-safe, leading -)': uid,
     'express-session (uid-safe, trailing -_)': `${uid.slice(2)}-_`,
-    '@fastify/session (uid-safe)': Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url'),
+    '@fastify/session (uid-safe)': Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString(
+      'base64url',
+    ),
     'koa-session (uuid v4)': uuid,
     'koa-session with prefix koa:sess:': `koa:sess:${crypto.randomUUID()}`,
   };
@@ -71,7 +78,10 @@ for (const name of backendNames()) {
       for (const prefix of PREFIXES) {
         it(`prefix ${JSON.stringify(prefix)}: every framework id round-trips and connect-dynamodb items read`, async () => {
           const repository = backend.repo({ prefix });
-          for (const [framework, id] of Object.entries(frameworkIds('c1'))) {
+          const all = Object.entries(frameworkIds('c1'));
+          // the servers take three shapes (leading '-', uuid with koa's prefix, fastify's)
+          const shapes = name === 'memory' ? all : [all[0], all[2], all[4]];
+          for (const [framework, id] of shapes as [string, string][]) {
             const data = { framework, n: 1 };
             await repository.set(id, data);
             expect(await repository.get(id), framework).toEqual(data);
@@ -84,7 +94,12 @@ for (const name of backendNames()) {
             // connect-dynamodb: key = prefix + id, sess a JSON string, expires epoch seconds
             const legacyId = `${id}-cd`;
             const session = {
-              cookie: { originalMaxAge: 3_600_000, expires: new Date(Date.now() + 3_600_000).toISOString(), httpOnly: true, path: '/' },
+              cookie: {
+                originalMaxAge: 3_600_000,
+                expires: new Date(Date.now() + 3_600_000).toISOString(),
+                httpOnly: true,
+                path: '/',
+              },
               user: 'zoë',
             };
             await backend.put({
@@ -93,7 +108,9 @@ for (const name of backendNames()) {
               type: { S: 'connect-session' },
               sess: { S: JSON.stringify(session) },
             });
-            expect(await repository.get(legacyId), `${framework} via connect-dynamodb`).toEqual(session);
+            expect(await repository.get(legacyId), `${framework} via connect-dynamodb`).toEqual(
+              session,
+            );
           }
         });
       }
@@ -107,7 +124,8 @@ for (const name of backendNames()) {
           const options = { prefix: stem, hashSessionIds: true, indexAttributes: userIndex };
           const repository = backend.repo(options);
           const neighbour = backend.repo({ ...options, prefix: `zz${uniqueId('n')}|` });
-          const ids = Array.from({ length: COUNT }, (_, index) => {
+          const count = name === 'memory' ? COUNT : COUNT / 2;
+          const ids = Array.from({ length: count }, (_, index) => {
             const all = Object.values(frameworkIds(`b${index}`));
             return all[index % all.length] as string;
           });
@@ -128,7 +146,7 @@ for (const name of backendNames()) {
           for await (const entry of repository.all(paged)) entries.push(entry);
           expect(entries.map((entry) => entry.key).sort()).toEqual(expectedKeys);
           expect(entries.every((entry) => entry.id === undefined)).toBe(true);
-          expect(await repository.length(paged)).toBe(COUNT);
+          expect(await repository.length(paged)).toBe(count);
           expect(await rejection(async () => repository.ids().next())).toSatisfy((error) =>
             isStoreError(error, 'UNSUPPORTED'),
           );
@@ -136,7 +154,7 @@ for (const name of backendNames()) {
           const u1 = ids.filter((_, index) => index % 3 === 0);
           expect(await repository.destroyByAttribute('userId', 'u1', paged)).toBe(u1.length);
           for (const id of u1) expect(await repository.get(id)).toBeNull();
-          expect(await repository.length(paged)).toBe(COUNT - u1.length);
+          expect(await repository.length(paged)).toBe(count - u1.length);
 
           const reaped = await repository.reap(paged);
           expect(reaped.deleted).toBe(1);
@@ -144,7 +162,7 @@ for (const name of backendNames()) {
 
           // tombstones (1 destroy + the u1 ones) and the live sessions: clear deletes them all
           const cleared = await repository.clear(paged);
-          expect(cleared).toBe(COUNT + 1);
+          expect(cleared).toBe(count + 1);
           expect(await repository.length()).toBe(0);
           for (const id of ids) expect(await backend.raw(stem + hashSessionId(id))).toBeUndefined();
           if (prefix !== '') expect(await neighbour.get('neighbour')).toEqual({ userId: 'u1' });
@@ -165,7 +183,9 @@ for (const name of backendNames()) {
           for (const credential of [hash, key]) {
             expect(await repository.get(credential)).toBeNull();
             expect(await repository.touch(credential, Date.now() + 7_200_000)).toBe(false);
-            expect(await repository.refresh(credential, Date.now() + 7_200_000)).not.toBe('refreshed');
+            expect(await repository.refresh(credential, Date.now() + 7_200_000)).not.toBe(
+              'refreshed',
+            );
             await repository.set(credential, { role: 'attacker' });
             await repository.save(credential, { role: 'attacker2' });
             await repository.destroy(credential);
@@ -202,15 +222,24 @@ for (const name of backendNames()) {
           for (const [bomb, build] of bombs) {
             const id = uniqueId('bomb');
             const key = `sess:${id}`;
-            await backend.put({ id: { S: key }, expires: { N: String(epochSeconds(3_600_000)) }, sess: { B: build(key) } });
+            await backend.put({
+              id: { S: key },
+              expires: { N: String(epochSeconds(3_600_000)) },
+              sess: { B: build(key) },
+            });
             const memoryBefore = process.memoryUsage();
             const started = performance.now();
             diagnostics.reported.length = 0;
             expect(await repository.get(id), bomb).toBeNull();
             expect(performance.now() - started, bomb).toBeLessThan(3_000);
             const memoryAfter = process.memoryUsage();
-            expect(memoryAfter.arrayBuffers - memoryBefore.arrayBuffers, bomb).toBeLessThan(64 * 2 ** 20);
-            expect(diagnostics.reported.map((error) => error.code), bomb).toEqual(['CORRUPT_SESSION']);
+            expect(memoryAfter.arrayBuffers - memoryBefore.arrayBuffers, bomb).toBeLessThan(
+              64 * 2 ** 20,
+            );
+            expect(
+              diagnostics.reported.map((error) => error.code),
+              bomb,
+            ).toEqual(['CORRUPT_SESSION']);
           }
         });
       }
@@ -226,7 +255,10 @@ for (const name of backendNames()) {
             const observer = backend.repo({ trackedSessions: 0 });
             for (const destroyer of [a, b]) {
               const id = uniqueId('destroyed');
-              const data = { user: 'u', cookie: { expires: new Date(Date.now() + 60_000).toISOString() } };
+              const data = {
+                user: 'u',
+                cookie: { expires: new Date(Date.now() + 60_000).toISOString() },
+              };
               await a.set(id, data);
               const read = (await a.get(id)) as typeof data;
               await destroyer.destroy(id);
@@ -240,7 +272,10 @@ for (const name of backendNames()) {
               expect(await a.touch(id)).toBe(false);
               expect(await a.refresh(id)).not.toBe('refreshed');
               // rolling: only the cookie's expiry moved
-              const rolled = { ...read, cookie: { expires: new Date(Date.now() + 120_000).toISOString() } };
+              const rolled = {
+                ...read,
+                cookie: { expires: new Date(Date.now() + 120_000).toISOString() },
+              };
               expect(await a.save(id, rolled)).not.toBe('written');
               expect(await a.save(id, { ...read, changed: true })).toBe('missing');
               expect(await observer.get(id)).toBeNull();
@@ -261,9 +296,11 @@ for (const name of backendNames()) {
           const error = await rejection(a.save(id, { ...read, n: 2 }));
           expect(isStoreError(error, 'CONFLICT'), String(error)).toBe(true);
           // the unchanged save may be refused (CONFLICT) or come back 'missing': never written
-          const unchanged = await a.save(id, read).catch((failure: unknown) =>
-            isStoreError(failure, 'CONFLICT') ? 'conflict' : Promise.reject(failure),
-          );
+          const unchanged = await a
+            .save(id, read)
+            .catch((failure: unknown) =>
+              isStoreError(failure, 'CONFLICT') ? 'conflict' : Promise.reject(failure),
+            );
           expect(unchanged).not.toBe('written');
           expect(await b.get(id)).toBeNull();
         }
@@ -291,8 +328,16 @@ for (const name of backendNames()) {
         await plain.touch(id);
         await plain.refresh(id);
         // corrupt items: truncated JSON quoting the marker, a map that is no session
-        for (const sess of [{ S: `{"secret":"${MARKER}` }, { S: `"${MARKER}"` }, { S: `[${MARKER}]` }]) {
-          await backend.put({ id: { S: `sess:${id}` }, expires: { N: String(epochSeconds(60_000)) }, sess });
+        for (const sess of [
+          { S: `{"secret":"${MARKER}` },
+          { S: `"${MARKER}"` },
+          { S: `[${MARKER}]` },
+        ]) {
+          await backend.put({
+            id: { S: `sess:${id}` },
+            expires: { N: String(epochSeconds(60_000)) },
+            sess,
+          });
           expect(await plain.get(id)).toBeNull();
         }
         // CONFLICT
@@ -327,7 +372,8 @@ for (const name of backendNames()) {
           'SESSION_TOO_LARGE',
           'INVALID_SESSION_DATA',
         ]);
-        for (const error of errors) expect(leaks((error as Error).message, id), (error as Error).message).toBe(false);
+        for (const error of errors)
+          expect(leaks((error as Error).message, id), (error as Error).message).toBe(false);
         expect(diagnostics.reported.map((error) => error.code)).toContain('CORRUPT_SESSION');
         const logged = diagnostics.text();
         expect(diagnostics.lines.length).toBeGreaterThan(10);
@@ -350,7 +396,7 @@ for (const name of backendNames()) {
       it.fails('map serializer: a number beyond MAX_SAFE_INTEGER is not quoted in the error or the logs', async () => {
         const diagnostics = captureDiagnostics();
         const repository = backend.repo({ serializer: 'map', logger: diagnostics.logger });
-        const cardNumber = 9_111_111_111_111_111; // a 16-digit value, above MAX_SAFE_INTEGER
+        const cardNumber = 9_111_111_111_111_112; // a 16-digit value, above MAX_SAFE_INTEGER
         const error = await rejection(repository.set(uniqueId('card'), { cardNumber }));
         expect(isStoreError(error, 'INVALID_SESSION_DATA')).toBe(true);
         expect((error as Error).message).not.toContain(String(cardNumber));
@@ -388,12 +434,27 @@ for (const name of backendNames()) {
           'plain JSON string': { S: json },
           'native map': { M: { role: { S: 'admin' } } },
           'envelope flags 0': { B: envelope(0, Buffer.from(json)) },
-          'envelope gzip': { B: (backend.repo({ compression: { thresholdBytes: 0 } }).toItem('x', { role: 'admin' }).sess as { B: Uint8Array }).B },
-          'envelope brotli': { B: (backend.repo({ compression: { algorithm: 'brotli', thresholdBytes: 0 } }).toItem('x', { role: 'admin' }).sess as { B: Uint8Array }).B },
+          'envelope gzip': {
+            B: (
+              backend.repo({ compression: { thresholdBytes: 0 } }).toItem('x', { role: 'admin' })
+                .sess as { B: Uint8Array }
+            ).B,
+          },
+          'envelope brotli': {
+            B: (
+              backend
+                .repo({ compression: { algorithm: 'brotli', thresholdBytes: 0 } })
+                .toItem('x', { role: 'admin' }).sess as { B: Uint8Array }
+            ).B,
+          },
         };
         for (const [label, sess] of Object.entries(forgeries)) {
           const id = uniqueId('forged');
-          await backend.put({ id: { S: `sess:${id}` }, expires: { N: String(epochSeconds(60_000)) }, sess });
+          await backend.put({
+            id: { S: `sess:${id}` },
+            expires: { N: String(epochSeconds(60_000)) },
+            sess,
+          });
           reported.length = 0;
           expect(await strict.get(id), label).toBeNull();
           expect(reported, label).toEqual(['CORRUPT_SESSION']);
@@ -444,8 +505,12 @@ for (const name of backendNames()) {
           const before = await backend.raw(key);
           for (const id of lone) {
             expect(await repository.get(id)).toBeNull();
-            expect(isStoreError(await rejection(repository.set(id, { a: 1 })), 'INVALID_SESSION_ID')).toBe(true);
-            expect(isStoreError(await rejection(repository.save(id, { a: 1 })), 'INVALID_SESSION_ID')).toBe(true);
+            expect(
+              isStoreError(await rejection(repository.set(id, { a: 1 })), 'INVALID_SESSION_ID'),
+            ).toBe(true);
+            expect(
+              isStoreError(await rejection(repository.save(id, { a: 1 })), 'INVALID_SESSION_ID'),
+            ).toBe(true);
             expect(await repository.touch(id, Date.now() + 7_200_000)).toBe(false);
             await repository.destroy(id);
           }
@@ -455,19 +520,29 @@ for (const name of backendNames()) {
       });
 
       // BUG: refresh() skips the id check that get/set/touch/destroy make, so an invalid id
-      // reaches the table: a lone-surrogate id is sent as is, and dynalite (UTF-8 keys) finds
-      // the session 'victim\ufffd' under it: refresh answers 'refreshed' for another session
-      // and extends it. DynamoDB Local and the memory storage keep the two keys apart.
-      const refreshOk = name === 'dynalite' ? it.fails : it;
-      refreshOk('refresh() of a lone-surrogate id neither answers for nor extends the victim', async () => {
-        const repository = backend.repo({});
-        const victim = `v${uniqueId('s').replace(/\W/g, '')}\ufffd`;
-        await repository.set(victim, { owner: 'victim' }, Date.now() + 3_600_000);
-        const before = await backend.raw(`sess:${victim}`);
-        const outcome = await repository.refresh(`${victim.slice(0, -1)}\ud800`, Date.now() + 7_200_000);
-        expect(outcome).toBe('missing');
-        expect(await backend.raw(`sess:${victim}`)).toEqual(before);
-      });
+      // reaches the table as is. Both servers store keys as UTF-8, where a lone surrogate has no
+      // form: dynalite stores it as U+FFFD, DynamoDB Local (Java) as '?'. refresh('victim\ud800')
+      // then answers 'refreshed' for, and extends, the session 'victim\ufffd' (dynalite) or
+      // 'victim?' (DynamoDB Local). The memory storage keeps the keys apart.
+      const refreshOk = name === 'memory' ? it : it.fails;
+      refreshOk(
+        'refresh() of a lone-surrogate id neither answers for nor extends another session',
+        async () => {
+          const repository = backend.repo({});
+          const stem = `v${uniqueId('s').replace(/\W/g, '')}`;
+          const victims = [`${stem}\ufffd`, `${stem}?`];
+          const before = [];
+          for (const victim of victims) {
+            await repository.set(victim, { owner: 'victim' }, Date.now() + 3_600_000);
+            before.push(await backend.raw(`sess:${victim}`));
+          }
+          const outcome = await repository.refresh(`${stem}\ud800`, Date.now() + 7_200_000);
+          expect(outcome).toBe('missing');
+          for (const [index, victim] of victims.entries()) {
+            expect(await backend.raw(`sess:${victim}`)).toEqual(before[index]);
+          }
+        },
+      );
 
       // BUG (same cause): touch() returns false for an invalid id without a request; refresh()
       // sends an UpdateItem for it (and with the empty prefix an empty id is an empty key, which
@@ -482,6 +557,21 @@ for (const name of backendNames()) {
         expect(empty.metrics().requests.UpdateItem ?? 0).toBe(0);
       });
     });
+
+    // BUG: the prefix is not validated like ids are: a prefix with a lone surrogate is accepted,
+    // and on both servers (UTF-8 keys) the prefixes 'app\ud800' and 'app\udbff' are one
+    // prefix: two apps read each other's sessions.
+    const surrogatePrefixOk = name === 'memory' ? it : it.fails;
+    surrogatePrefixOk(
+      'two prefixes that differ only in a lone surrogate never share sessions',
+      async () => {
+        const stem = `pfx${uniqueId('s').replace(/\W/g, '')}`;
+        const a = backend.repo({ prefix: `${stem}\ud800:` });
+        const b = backend.repo({ prefix: `${stem}\udbff:` });
+        await a.set('shared-id', { app: 'a' });
+        expect(await b.get('shared-id')).toBeNull();
+      },
+    );
 
     describe('set() recreates a destroyed session (its documented promise)', () => {
       it('without locking', async () => {
@@ -544,7 +634,11 @@ describe('8. numeric touchAfterMs larger than the lifetime (memory repository, i
     let clock = 1_800_000_000_000;
     let repository: SessionRepository;
     try {
-      repository = createMemoryRepository({ now: () => clock, defaultLifetimeMs: 3_000, touchAfterMs: 10_000 });
+      repository = createMemoryRepository({
+        now: () => clock,
+        defaultLifetimeMs: 3_000,
+        touchAfterMs: 10_000,
+      });
     } catch (error) {
       expect(isStoreError(error, 'INVALID_OPTIONS')).toBe(true);
       return;
@@ -560,13 +654,35 @@ describe('8. numeric touchAfterMs larger than the lifetime (memory repository, i
   it('defaultLifetimeMs 3 s with touchAfterMs 2.9 s, refresh without expiry', async () => {
     let clock = 1_800_000_000_000;
     const storage = new MemorySessionStorage();
-    const repository = createMemoryRepository({ now: () => clock, storage, defaultLifetimeMs: 3_000, touchAfterMs: 2_900 });
+    const repository = createMemoryRepository({
+      now: () => clock,
+      storage,
+      defaultLifetimeMs: 3_000,
+      touchAfterMs: 2_900,
+    });
     const observer = createMemoryRepository({ now: () => clock, storage, trackedSessions: 0 });
     await repository.set('s', { a: 1 });
     for (let step = 0; step < 100; step++) {
       clock += 500;
       await repository.save('s', { a: 1 });
       expect(await observer.get('s'), `step ${step}`).not.toBeNull();
+    }
+  });
+});
+
+describe('options: the prefix is checked as ids are', () => {
+  // BUG: sessionIdProblem refuses lone surrogates and control characters in ids, but the options
+  // schema takes any prefix up to 1024 characters: a lone surrogate (or a control character) in
+  // the prefix puts every key out of UTF-8 (see the dynalite collision test above).
+  it.fails('a prefix with a lone surrogate or a control character is INVALID_OPTIONS', () => {
+    for (const prefix of ['app\ud800:', 'app\u0000:']) {
+      let error: unknown;
+      try {
+        createMemoryRepository({ prefix });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(isStoreError(error, 'INVALID_OPTIONS'), JSON.stringify(prefix)).toBe(true);
     }
   });
 });
@@ -601,7 +717,8 @@ describe('10. every failure is a SessionStoreError with a code (memory repositor
     const repository = createMemoryRepository({
       serializer: {
         serialize: (data) => ({ B: Buffer.from(JSON.stringify(data, bigintReplacer)) }),
-        deserialize: (value) => JSON.parse(Buffer.from(value.B as Uint8Array).toString(), bigintReviver),
+        deserialize: (value) =>
+          JSON.parse(Buffer.from(value.B as Uint8Array).toString(), bigintReviver),
       },
     });
     const reported: string[] = [];
@@ -632,7 +749,39 @@ describe('10. every failure is a SessionStoreError with a code (memory repositor
         () => repository.save('circular', { big: 1n }),
       ]) {
         const error = await rejection(call);
-        expect(isStoreError(error, 'INVALID_SESSION_DATA'), `${JSON.stringify(options)}: ${error}`).toBe(true);
+        expect(
+          isStoreError(error, 'INVALID_SESSION_DATA'),
+          `${JSON.stringify(options)}: ${error}`,
+        ).toBe(true);
+      }
+    }
+  });
+
+  // BUG: data that is an object but serializes to a non-object (a Date, an object whose toJSON
+  // returns a string or an array) is written without complaint and then reads back as null with
+  // CORRUPT_SESSION (json serializer), or as different data ({ S: '...' } with 'map'): the
+  // failure should be INVALID_SESSION_DATA at write time.
+  it.fails('data whose JSON is not an object is refused with INVALID_SESSION_DATA, or reads back', async () => {
+    const samples: [string, object][] = [
+      ['a Date', new Date(0)],
+      ['toJSON returning a string', { toJSON: () => 'text' }],
+      ['toJSON returning an array', { toJSON: () => [1, 2] }],
+    ];
+    for (const serializer of ['json', 'map'] as const) {
+      const repository = createMemoryRepository({ serializer });
+      for (const [label, data] of samples) {
+        let refused = false;
+        try {
+          await repository.set(label, data as Record<string, unknown>);
+        } catch (error) {
+          expect(isStoreError(error, 'INVALID_SESSION_DATA'), `${serializer}, ${label}`).toBe(true);
+          refused = true;
+        }
+        if (!refused) {
+          expect(await repository.get(label), `${serializer}, ${label}`).toEqual(
+            JSON.parse(JSON.stringify(data)),
+          );
+        }
       }
     }
   });

@@ -16,9 +16,11 @@ import {
   FLAG_BROTLI,
   FLAG_ENCRYPTED,
   FLAG_GZIP,
+  isStoreError,
   KEY_B,
   runs,
   SEED,
+  TIMEOUT,
 } from './support';
 
 const NOW = 1_800_000_000_000;
@@ -39,30 +41,34 @@ type DecoderName = keyof typeof decoders;
 const decoderName = fc.constantFrom(...(Object.keys(decoders) as DecoderName[]));
 
 /** Map keys, never the expiry fields a session may carry (those may legitimately read as null). */
-const mapKey = fc.oneof(
-  fc.string({ maxLength: 6 }),
-  fc.constantFrom('__proto__', 'constructor', 'toJSON', '$version', 'sess'),
-).filter((key) => key !== 'cookie' && key !== '_expire');
+const mapKey = fc
+  .oneof(
+    fc.string({ maxLength: 6 }),
+    fc.constantFrom('__proto__', 'constructor', 'toJSON', '$version', 'sess'),
+  )
+  .filter((key) => key !== 'cookie' && key !== '_expire');
 
 const bytes = fc.uint8Array({ maxLength: 64 }).map((array) => Buffer.from(array));
 
 /** Any DynamoDB attribute value, nested a little. */
-const attributeValue: fc.Arbitrary<AttributeValue> = fc.letrec<{ value: AttributeValue }>((tie) => ({
-  value: fc.oneof(
-    { depthSize: 'small' },
-    fc.string().map((S) => ({ S })),
-    fc.oneof(fc.double().map(String), fc.string({ maxLength: 5 })).map((N) => ({ N })),
-    bytes.map((B) => ({ B })),
-    fc.boolean().map((BOOL) => ({ BOOL })),
-    fc.constant({ NULL: true }),
-    fc.dictionary(mapKey, tie('value'), { maxKeys: 4 }).map((M) => ({ M })),
-    fc.array(tie('value'), { maxLength: 4 }).map((L) => ({ L })),
-    fc.array(fc.string(), { maxLength: 3 }).map((SS) => ({ SS })),
-    fc.array(fc.integer().map(String), { maxLength: 3 }).map((NS) => ({ NS })),
-    fc.array(bytes, { maxLength: 2 }).map((BS) => ({ BS })),
-    fc.constant({} as AttributeValue),
-  ),
-})).value;
+const attributeValue: fc.Arbitrary<AttributeValue> = fc.letrec<{ value: AttributeValue }>(
+  (tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small' },
+      fc.string().map((S) => ({ S })),
+      fc.oneof(fc.double().map(String), fc.string({ maxLength: 5 })).map((N) => ({ N })),
+      bytes.map((B) => ({ B })),
+      fc.boolean().map((BOOL) => ({ BOOL })),
+      fc.constant({ NULL: true }),
+      fc.dictionary(mapKey, tie('value'), { maxKeys: 4 }).map((M) => ({ M })),
+      fc.array(tie('value'), { maxLength: 4 }).map((L) => ({ L })),
+      fc.array(fc.string(), { maxLength: 3 }).map((SS) => ({ SS })),
+      fc.array(fc.integer().map(String), { maxLength: 3 }).map((NS) => ({ NS })),
+      fc.array(bytes, { maxLength: 2 }).map((BS) => ({ BS })),
+      fc.constant({} as AttributeValue),
+    ),
+  }),
+).value;
 
 /** A sealed session as each writing layout makes it, for the given item key. */
 function sealed(writer: DecoderName, data: object, key = KEY): AttributeValue {
@@ -88,7 +94,9 @@ const hostileBinary: fc.Arbitrary<AttributeValue> = fc.oneof(
     )
     .map(([writer, data, mangle]) => {
       const value = sealed(writer, data);
-      const original = Buffer.from((value.B as Uint8Array | undefined) ?? Buffer.from(value.S ?? ''));
+      const original = Buffer.from(
+        (value.B as Uint8Array | undefined) ?? Buffer.from(value.S ?? ''),
+      );
       let mangled = original;
       if ('cut' in mangle) mangled = original.subarray(0, mangle.cut % (original.length + 1));
       else if ('extra' in mangle) mangled = Buffer.concat([original, mangle.extra]);
@@ -104,7 +112,10 @@ const hostileBinary: fc.Arbitrary<AttributeValue> = fc.oneof(
     }),
   // hand-made envelopes: any flags around random, compressed or encrypted-looking bytes
   fc
-    .tuple(fc.nat({ max: 255 }), fc.oneof(bytes, fc.constant(BROTLI_GIB_OF_ZEROS), fc.constant(Buffer.alloc(0))))
+    .tuple(
+      fc.nat({ max: 255 }),
+      fc.oneof(bytes, fc.constant(BROTLI_GIB_OF_ZEROS), fc.constant(Buffer.alloc(0))),
+    )
     .map(([flags, payload]) => ({ B: envelope(flags, payload) })),
   // encrypted with a foreign key, or naming a key id that does not exist
   fc.tuple(sessionData, fc.string({ minLength: 1, maxLength: 8 })).map(([data, id]) => {
@@ -121,7 +132,9 @@ const hostileString: fc.Arbitrary<AttributeValue> = fc.oneof(
     return { S: json.slice(0, cut % (json.length + 1)) };
   }),
   fc.jsonValue().map((value) => ({ S: JSON.stringify(value) })),
-  fc.constantFrom('', 'null', '[]', '"x"', '1', 'true', '{"a":1', '\u0000', '{"__proto__":{"a":1}}').map((S) => ({ S })),
+  fc
+    .constantFrom('', 'null', '[]', '"x"', '1', 'true', '{"a":1', '\u0000', '{"__proto__":{"a":1}}')
+    .map((S) => ({ S })),
 );
 
 const dataAttribute = fc.oneof(attributeValue, hostileBinary, hostileString);
@@ -150,7 +163,18 @@ function checkOutcome({ result, reported }: Outcome, live: boolean): void {
   }
 }
 
-describe('decoder fuzz through parseItem', () => {
+/** `value` without `__proto__` keys, at any depth (see the map serializer test below). */
+function withoutProtoKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutProtoKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => key !== '__proto__')
+      .map(([key, inner]) => [key, withoutProtoKeys(inner)]),
+  );
+}
+
+describe('decoder fuzz through parseItem', { timeout: TIMEOUT }, () => {
   test.prop([decoderName, dataAttribute], { numRuns: runs(400), seed: SEED })(
     'a live item with any data attribute: an object, or null reported as CORRUPT_SESSION',
     (name, sess) => {
@@ -175,27 +199,58 @@ describe('decoder fuzz through parseItem', () => {
     expect(result === null || (typeof result === 'object' && !Array.isArray(result))).toBe(true);
   });
 
-  test.prop([decoderName, sessionData, fc.constantFrom<DecoderName>(...(Object.keys(decoders) as DecoderName[]))], {
-    numRuns: runs(200),
-    seed: SEED,
-  })('what any layout writes, any layout reads or reports (never throws, never another session)', (reader, data, writer) => {
-    const sess = sealed(writer, data);
-    const outcome = decode(reader, { id: { S: KEY }, expires: { N: String(NOW / 1000 + 60) }, sess });
-    checkOutcome(outcome, true);
-    if (outcome.result !== null) {
-      const versioned = reader === 'optimistic' || writer === 'optimistic';
-      const strip = (value: object) => {
-        const { $version: _version, ...rest } = value as Record<string, unknown>;
-        return versioned ? rest : value;
-      };
-      expect(strip(outcome.result as object)).toEqual(strip(JSON.parse(JSON.stringify(data))));
-    }
-  });
+  test.prop(
+    [
+      decoderName,
+      sessionData,
+      fc.constantFrom<DecoderName>(...(Object.keys(decoders) as DecoderName[])),
+    ],
+    {
+      numRuns: runs(200),
+      seed: SEED,
+    },
+  )(
+    'what any layout writes, any layout reads or reports (never throws, never another session)',
+    (reader, data, writer) => {
+      let sess: AttributeValue;
+      try {
+        sess = sealed(writer, data);
+      } catch (error) {
+        // the map serializer refuses numbers beyond the safe integers, as documented
+        expect(writer === 'map' && isStoreError(error, 'INVALID_SESSION_DATA'), String(error)).toBe(
+          true,
+        );
+        return;
+      }
+      const outcome = decode(reader, {
+        id: { S: KEY },
+        expires: { N: String(NOW / 1000 + 60) },
+        sess,
+      });
+      checkOutcome(outcome, true);
+      if (outcome.result !== null) {
+        const versioned = reader === 'optimistic' || writer === 'optimistic';
+        const viaMap = reader === 'map' || writer === 'map';
+        const strip = (value: object) => {
+          const { $version: _version, ...rest } = value as Record<string, unknown>;
+          const plain = versioned ? rest : value;
+          return viaMap ? withoutProtoKeys(plain) : plain;
+        };
+        expect(strip(outcome.result as object)).toEqual(strip(JSON.parse(JSON.stringify(data))));
+      }
+    },
+  );
 
   it('an expired item and a tombstone are null without a report, whatever their data', () => {
     for (const name of Object.keys(decoders) as DecoderName[]) {
-      checkOutcome(decode(name, { id: { S: KEY }, expires: { N: String(NOW / 1000 - 1) }, sess: { S: '{' } }), false);
-      checkOutcome(decode(name, { id: { S: KEY }, expires: { N: String(NOW / 1000 + 60) } }), false);
+      checkOutcome(
+        decode(name, { id: { S: KEY }, expires: { N: String(NOW / 1000 - 1) }, sess: { S: '{' } }),
+        false,
+      );
+      checkOutcome(
+        decode(name, { id: { S: KEY }, expires: { N: String(NOW / 1000 + 60) } }),
+        false,
+      );
     }
   });
 
@@ -209,7 +264,25 @@ describe('decoder fuzz through parseItem', () => {
   // `error.code` and `key.slice`), instead of returning null with CORRUPT_SESSION.
   it.fails('parseItem does not throw for an item whose key attribute is not a string', () => {
     const repository = createMemoryRepository({});
-    expect(repository.parseItem({ id: { S: 42 as unknown as string }, sess: { S: '{' } })).toBeNull();
+    expect(
+      repository.parseItem({ id: { S: 42 as unknown as string }, sess: { S: '{' } }),
+    ).toBeNull();
+  });
+
+  // BUG (minor, data loss): the serializers are documented to return the same data, but the map
+  // serializer drops an own `__proto__` key (marshall skips it) that the json one keeps: data
+  // parsed from user JSON (`JSON.parse('{"__proto__":...}')`) loses that field with 'map'.
+  it.fails('the map serializer keeps an own __proto__ key as the json serializer does', () => {
+    const data = JSON.parse('{"prefs":{"__proto__":{"theme":"dark"}},"n":1}') as Record<
+      string,
+      unknown
+    >;
+    const viaJson = createMemoryRepository({}).parseItem(
+      createMemoryRepository({}).toItem('a', data),
+    );
+    expect(viaJson).toEqual(data);
+    const map = createMemoryRepository({ serializer: 'map' });
+    expect(map.parseItem(map.toItem('a', data))).toEqual(data);
   });
 
   // Hardening (not one of the listed claims): a map data attribute with a `__proto__` key gives

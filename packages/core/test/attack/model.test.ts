@@ -20,6 +20,7 @@ import {
   runs,
   SEED,
   serverRuns,
+  TIMEOUT,
   testServerNames,
   useBackend,
 } from './support';
@@ -30,8 +31,23 @@ type Expiry = 'default' | 'short' | 'past' | 'long';
 
 type Op =
   | { kind: 'get'; actor: number; id: number }
-  | { kind: 'set'; actor: number; id: number; data: Omit<Data, 'nonce'>; expiry: Expiry; ms: number }
-  | { kind: 'save'; actor: number; id: number; fresh: boolean; data: Omit<Data, 'nonce'>; expiry: Expiry; ms: number }
+  | {
+      kind: 'set';
+      actor: number;
+      id: number;
+      data: Omit<Data, 'nonce'>;
+      expiry: Expiry;
+      ms: number;
+    }
+  | {
+      kind: 'save';
+      actor: number;
+      id: number;
+      fresh: boolean;
+      data: Omit<Data, 'nonce'>;
+      expiry: Expiry;
+      ms: number;
+    }
   | { kind: 'touch' | 'refresh'; actor: number; id: number; expiry: Expiry; ms: number }
   | { kind: 'destroy'; actor: number; id: number }
   | { kind: 'clear' | 'reap'; actor: number }
@@ -52,18 +68,47 @@ function opArb(withClock: boolean): fc.Arbitrary<Op> {
   const ops: fc.Arbitrary<Op>[] = [
     fc.record({ kind: fc.constant('get' as const), actor, id }),
     fc.record({ kind: fc.constant('set' as const), actor, id, data: dataArb, expiry, ms }),
-    fc.record({ kind: fc.constant('save' as const), actor, id, fresh: fc.boolean(), data: dataArb, expiry, ms }),
-    fc.record({ kind: fc.constant('save' as const), actor, id, fresh: fc.constant(false), data: dataArb, expiry, ms }),
-    fc.record({ kind: fc.constantFrom('touch' as const, 'refresh' as const), actor, id, expiry, ms }),
+    fc.record({
+      kind: fc.constant('save' as const),
+      actor,
+      id,
+      fresh: fc.boolean(),
+      data: dataArb,
+      expiry,
+      ms,
+    }),
+    fc.record({
+      kind: fc.constant('save' as const),
+      actor,
+      id,
+      fresh: fc.constant(false),
+      data: dataArb,
+      expiry,
+      ms,
+    }),
+    fc.record({
+      kind: fc.constantFrom('touch' as const, 'refresh' as const),
+      actor,
+      id,
+      expiry,
+      ms,
+    }),
     fc.record({ kind: fc.constant('destroy' as const), actor, id }),
     fc.record({ kind: fc.constantFrom('clear' as const, 'reap' as const), actor }),
-    fc.record({ kind: fc.constant('destroyByAttribute' as const), actor, user: fc.constantFrom('u1' as const, 'u2' as const) }),
+    fc.record({
+      kind: fc.constant('destroyByAttribute' as const),
+      actor,
+      user: fc.constantFrom('u1' as const, 'u2' as const),
+    }),
   ];
   if (withClock) {
     ops.push(
       fc.record({
         kind: fc.constant('advance' as const),
-        ms: fc.oneof(fc.integer({ min: 0, max: 4_000 }), fc.constant(DESTROYED_SESSION_KEPT_MS + 1_000)),
+        ms: fc.oneof(
+          fc.integer({ min: 0, max: 4_000 }),
+          fc.constant(DESTROYED_SESSION_KEPT_MS + 1_000),
+        ),
       }),
     );
   }
@@ -94,7 +139,6 @@ let nonces = 0;
  * is the injected one (then TTLs are predicted to the second, and the last-second rules apply).
  */
 async function runModel(
-  config: Config,
   ids: string[],
   ops: Op[],
   actors: SessionRepository[],
@@ -118,7 +162,8 @@ async function runModel(
   const log: string[] = [];
 
   for (const [step, op] of ops.entries()) {
-    const repository = 'actor' in op ? (actors[op.actor % actors.length] as SessionRepository) : undefined;
+    const repository =
+      'actor' in op ? (actors[op.actor % actors.length] as SessionRepository) : undefined;
     const sessionId = 'id' in op ? (ids[op.id] as string) : '';
     const entry = model.get(sessionId);
     const now = clock.now();
@@ -181,8 +226,10 @@ async function runModel(
         const touched = await (repository as SessionRepository).touch(sessionId, expiry);
         log.push(`   -> ${touched}`);
         if (!readable(entry, now)) expect(touched, where()).toBe(false);
-        else if (entry.ttl * 1000 > now + (clock.exact ? 1_000 : 5_000)) expect(touched, where()).toBe(true);
-        if (touched && entry?.kind === 'live') model.set(sessionId, { ...entry, ttl: ttlOf(expiresAt(expiry)) });
+        else if (entry.ttl * 1000 > now + (clock.exact ? 1_000 : 5_000))
+          expect(touched, where()).toBe(true);
+        if (touched && entry?.kind === 'live')
+          model.set(sessionId, { ...entry, ttl: ttlOf(expiresAt(expiry)) });
         break;
       }
       case 'refresh': {
@@ -194,7 +241,9 @@ async function runModel(
           expect(skip ? ['missing', 'skipped'] : ['missing'], where()).toContain(outcome);
         } else {
           if (outcome === 'missing') {
-            expect(entry.ttl * 1000, where()).toBeLessThanOrEqual(now + (clock.exact ? 1_000 : 5_000));
+            expect(entry.ttl * 1000, where()).toBeLessThanOrEqual(
+              now + (clock.exact ? 1_000 : 5_000),
+            );
           }
           if (outcome === 'skipped' && single && clock.exact) {
             // a skip leaves the stored expiry behind by at most a quarter of the lifetime
@@ -221,7 +270,9 @@ async function runModel(
         break;
       }
       case 'reap': {
-        const expired = [...model].filter(([, value]) => value.ttl * 1000 <= now).map(([key]) => key);
+        const expired = [...model]
+          .filter(([, value]) => value.ttl * 1000 <= now)
+          .map(([key]) => key);
         const result = await (repository as SessionRepository).reap();
         expect(result.deleted, where()).toBe(expired.length);
         for (const key of expired) model.delete(key);
@@ -231,7 +282,10 @@ async function runModel(
         const matching = [...model].filter(
           ([, value]) => readable(value, now) && value.data.userId === op.user,
         );
-        const destroyed = await (repository as SessionRepository).destroyByAttribute('userId', op.user);
+        const destroyed = await (repository as SessionRepository).destroyByAttribute(
+          'userId',
+          op.user,
+        );
         expect(destroyed, where()).toBe(matching.length);
         for (const [key] of matching) model.set(key, { kind: 'tomb', ttl: ttlOf(now + 3_600_000) });
         break;
@@ -256,40 +310,63 @@ function repositoryOptions(config: Config) {
     prefix: config.prefix,
     touchAfterMs: config.touchAfterMs,
     ...(config.trackedSessions !== undefined && { trackedSessions: config.trackedSessions }),
-    indexAttributes: [{ name: 'userId', type: 'S' as const, index: 'userId-index', required: false }],
+    indexAttributes: [
+      { name: 'userId', type: 'S' as const, index: 'userId-index', required: false },
+    ],
   };
 }
 
-describe('operation sequences against the reference model (memory repository)', () => {
+describe('operation sequences against the reference model (memory repository)', {
+  timeout: TIMEOUT,
+}, () => {
   test.prop(
-    [configArb, fc.uniqueArray(anyId, { minLength: 3, maxLength: 3 }), fc.array(opArb(true), { minLength: 1, maxLength: 30 })],
+    [
+      configArb,
+      fc.uniqueArray(anyId, { minLength: 3, maxLength: 3 }),
+      fc.array(opArb(true), { minLength: 1, maxLength: 30 }),
+    ],
     { numRuns: runs(150), seed: SEED },
   )('one or two repositories sharing a MemorySessionStorage', async (config, ids, ops) => {
     let time = 1_800_000_000_000;
-    const clock = { now: () => time, advance: (ms: number) => void (time += ms), exact: true };
+    const clock = {
+      now: () => time,
+      advance: (ms: number) => {
+        time += ms;
+      },
+      exact: true,
+    };
     const storage = new MemorySessionStorage();
     const options = { ...repositoryOptions(config), storage, now: clock.now };
     const actors = Array.from({ length: config.actors }, () => createMemoryRepository(options));
     const observer = createMemoryRepository({ ...options, trackedSessions: 0 });
-    await runModel(config, ids, ops, actors, observer, clock);
+    await runModel(ids, ops, actors, observer, clock);
   });
 });
 
 for (const name of testServerNames().filter((server) => server === 'dynalite')) {
-  describe(`operation sequences against the reference model (${name})`, { timeout: 60_000 }, () => {
+  describe(`operation sequences against the reference model (${name})`, {
+    timeout: Math.max(TIMEOUT, 60_000),
+  }, () => {
     const backend = useBackend(name);
     let run = 0;
     test.prop(
-      [configArb, fc.uniqueArray(anyId, { minLength: 3, maxLength: 3 }), fc.array(opArb(false), { minLength: 1, maxLength: 15 })],
-      { numRuns: serverRuns(12), seed: SEED },
+      [
+        configArb,
+        fc.uniqueArray(anyId, { minLength: 3, maxLength: 3 }),
+        fc.array(opArb(false), { minLength: 1, maxLength: 15 }),
+      ],
+      { numRuns: serverRuns(8), seed: SEED },
     )('one or two repositories sharing a table', async (config, ids, ops) => {
       run += 1;
-      const scoped = { ...config, prefix: `m${String(run).padStart(5, '0')}${process.pid}${config.prefix}` };
+      const scoped = {
+        ...config,
+        prefix: `m${String(run).padStart(5, '0')}${process.pid}${config.prefix}`,
+      };
       const options = repositoryOptions(scoped);
       const actors = Array.from({ length: config.actors }, () => backend.repo(options));
       const observer = backend.repo({ ...options, trackedSessions: 0 });
       const clock = { now: () => Date.now(), advance: () => {}, exact: false };
-      await runModel(scoped, ids, ops, actors, observer, clock);
+      await runModel(ids, ops, actors, observer, clock);
     });
   });
 }

@@ -24,8 +24,8 @@ import { afterAll, beforeAll } from 'vitest';
 import { type Item, SessionRepository, SessionStoreError } from '../../src/index';
 import {
   createMemoryRepository,
-  MemorySessionStorage,
   type MemorySessionRepositoryOptions,
+  MemorySessionStorage,
 } from '../../src/testing/index';
 
 /** Runs per property: modest by default; `PROPERTY_RUNS=2000` for a long run. */
@@ -37,6 +37,9 @@ export function runs(base: number): number {
 export function serverRuns(base: number): number {
   return RUNS > 0 ? Math.max(base, Math.floor(RUNS / 5)) : base;
 }
+
+/** Per-test timeout: generous for a long run. */
+export const TIMEOUT = RUNS > 0 ? 900_000 : 30_000;
 
 /** Fixed seed unless FC_SEED is set, so a failure printed by the CI replays. */
 export const SEED = process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined;
@@ -139,7 +142,10 @@ export function layoutOptions(layout: Layout) {
 export const USER_INDEX = 'userId-index';
 
 /** A sessions table keyed by `id` with a GSI on userId (S), on the server behind `client`. */
-export async function createIndexedTable(client: DynamoDBClient, label = 'attack'): Promise<string> {
+export async function createIndexedTable(
+  client: DynamoDBClient,
+  label = 'attack',
+): Promise<string> {
   const table = uniqueTableName(label);
   await client.send(
     new CreateTableCommand({
@@ -202,7 +208,10 @@ export const BROTLI_GIB_OF_ZEROS = Buffer.from(
 
 /** Gzip of 256 MiB of zeros (261 KB, it fits an item), stored brotli-compressed here. */
 export const GZIP_256_MIB_OF_ZEROS = brotliDecompressSync(
-  Buffer.from('W0X7A95IjGMoH2ktYlkjVDoEccxfF0VT0TgaaOPdzgcYSS0yHo3WNrCwnVdQZRUUjlNOW4SBY0QS4e0HwfARa0AAcfu/PQBwduQACEXHtUAA1Ia/8VmuZA33AKC2b4oEAK7/NjsF9wCgqNOKAWqfgjWB2pH0DO4BwL1aEufJ8j7EObgHAJv/xJAjf5oDu5cAjOjb2euf/0k4SLYKTcta/wg=', 'base64'),
+  Buffer.from(
+    'W0X7A95IjGMoH2ktYlkjVDoEccxfF0VT0TgaaOPdzgcYSS0yHo3WNrCwnVdQZRUUjlNOW4SBY0QS4e0HwfARa0AAcfu/PQBwduQACEXHtUAA1Ia/8VmuZA33AKC2b4oEAK7/NjsF9wCgqNOKAWqfgjWB2pH0DO4BwL1aEufJ8j7EObgHAJv/xJAjf5oDu5cAjOjb2euf/0k4SLYKTcta/wg=',
+    'base64',
+  ),
 );
 
 /** Gzip of `megabytes` MiB of zeros (for the memory repository, which has no item limit). */
