@@ -90,6 +90,25 @@ describe.each(['express', 'koa', 'fastify'])('the %s demo says what to do', (nam
   });
 });
 
+describe.each([
+  ['crud', 'src/walkthrough.js'],
+  ['lambda', 'src/local.js'],
+])('the %s demo, pointed at an endpoint without credentials', (name, script) => {
+  it('says what to set, exits 1, no stack', async () => {
+    const endpoint = 'http://127.0.0.1:9';
+    const { code, output } = await start([script], join(root, 'examples', name), {
+      DYNAMODB_ENDPOINT: endpoint,
+      DEMO_COMMAND: `npm run demo -- ${name}`,
+    }).ended;
+    expect(code).toBe(1);
+    expect(output).toContain(
+      'demo: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: a local server accepts any values, e.g.\n' +
+        `  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local DYNAMODB_ENDPOINT=${endpoint} npm run demo -- ${name}\n`,
+    );
+    expect(output).not.toMatch(/\n {4}at /);
+  });
+});
+
 describe('npm run demo', () => {
   it('ends with its server on SIGTERM to npm, which runs it through sh: nothing keeps answering', async () => {
     const npm = spawn('npm', ['run', 'demo'], {
