@@ -20,7 +20,7 @@ try {
   console.log(`Sessions in ${where}`);
 
   step('repository.createTable(): the table, its per-user index (userId-index), TTL');
-  const table = await repository.createTable();
+  const table = await repository.createTable().catch(failedToReachTable);
   console.log(`   ${table.created ? 'created' : 'already there'}; TTL: ${table.timeToLive}`);
 
   step('repository.set(id, data, expiresAt): sessions for ann and bob');
@@ -85,4 +85,31 @@ try {
   }
 } finally {
   await close();
+}
+
+/**
+ * Explains why the table could not be reached or created (no credentials, nothing listening)
+ * with what to set, and exits 1: a demo's first failure should say what to do.
+ * @param {any} error
+ * @returns {never}
+ */
+function failedToReachTable(error) {
+  const endpoint = process.env.DYNAMODB_ENDPOINT;
+  const where = endpoint ?? `AWS ${process.env.AWS_REGION}`;
+  console.error(`demo: cannot use the sessions table on ${where}: ${error?.message ?? error}`);
+  if (error?.cause?.name === 'CredentialsProviderError') {
+    console.error(
+      endpoint
+        ? 'demo: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: a local server accepts any values, e.g.\n' +
+            `  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local DYNAMODB_ENDPOINT=${endpoint} ${process.env.DEMO_COMMAND ?? 'node src/walkthrough.js'}`
+        : 'demo: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, for AWS; ' +
+            'or unset AWS_REGION to use the embedded dynalite',
+    );
+  } else if (error?.code === 'NETWORK' || error?.code === 'TIMEOUT') {
+    console.error(
+      `demo: nothing answers at ${where}: start DynamoDB Local there, or unset DYNAMODB_ENDPOINT ` +
+        'and AWS_REGION to use the embedded dynalite',
+    );
+  }
+  process.exit(1);
 }

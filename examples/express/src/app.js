@@ -31,7 +31,12 @@ export function createApp(store) {
     req.session.regenerate((error) => {
       if (error) return next(error);
       /** @type {{ user?: string }} */ (req.session).user = user;
-      res.redirect(303, '/');
+      // saved before answering: express-session would save after the response, and a failed
+      // save would then reach only the log while the browser got its redirect
+      req.session.save((error) => {
+        if (error) return next(error);
+        res.redirect(303, '/');
+      });
     });
   });
 

@@ -27,7 +27,7 @@ const store = new DynamoDBStore({
   region: process.env.AWS_REGION ?? 'us-east-1',
   ...((embedded?.endpoint ?? realEndpoint) && { endpoint: embedded?.endpoint ?? realEndpoint }),
 });
-const created = await store.repository.createTable();
+const created = await store.repository.createTable().catch(failedToReachTable);
 console.log(
   `sessions table "${table}" ${created.created ? 'created' : 'found'} on ${
     embedded
@@ -37,14 +37,63 @@ console.log(
 );
 
 const app = createApp(store);
-await app.listen({ port, host: '127.0.0.1' });
+await app.listen({ port, host: '127.0.0.1' }).catch(failedToListen);
 const address = /** @type {import('node:net').AddressInfo} */ (app.server.address());
 console.log(`demo listening on http://127.0.0.1:${address.port}/`);
 
+// Stops once: `npm run demo` passes on the signal a terminal also sends to the whole group.
+let stopping = false;
 for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
-  process.once(signal, async () => {
+  process.on(signal, async () => {
+    if (stopping) return;
+    stopping = true;
     await app.close();
     store.close();
     embedded?.server.close();
   });
+}
+
+/**
+ * Explains why the table could not be reached or created (no credentials, nothing listening,
+ * no permission) with what to set, and exits 1: a demo's first failure should say what to do.
+ * @param {any} error
+ * @returns {never}
+ */
+function failedToReachTable(error) {
+  const cause = /** @type {{ name?: string } | undefined} */ (error?.cause);
+  const where = realEndpoint ?? `AWS ${process.env.AWS_REGION}`;
+  console.error(
+    `demo: cannot use the sessions table "${table}" on ${where}: ${error?.message ?? error}`,
+  );
+  if (cause?.name === 'CredentialsProviderError') {
+    console.error(
+      realEndpoint
+        ? 'demo: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: a local server accepts any values, e.g.\n' +
+            `  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local DYNAMODB_ENDPOINT=${realEndpoint} ${process.env.DEMO_COMMAND ?? 'node src/server.js'}`
+        : 'demo: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, for AWS; ' +
+            'or unset AWS_REGION to use the embedded dynalite',
+    );
+  } else if (error?.code === 'NETWORK' || error?.code === 'TIMEOUT') {
+    console.error(
+      `demo: nothing answers at ${where}: start DynamoDB Local there, or unset DYNAMODB_ENDPOINT ` +
+        'and AWS_REGION to use the embedded dynalite',
+    );
+  }
+  process.exit(1);
+}
+
+/**
+ * Says that the port is taken and how to pick another, and exits 1.
+ * @param {any} error
+ * @returns {never}
+ */
+function failedToListen(error) {
+  if (error?.code === 'EADDRINUSE' || error?.code === 'EACCES') {
+    const reason = error.code === 'EADDRINUSE' ? 'is taken by another program' : 'is not allowed';
+    console.error(
+      `demo: port ${port} on 127.0.0.1 ${reason}: stop what runs there, or pick another port:\n` +
+        `  PORT=${port + 1} ${process.env.DEMO_COMMAND ?? 'node src/server.js'}`,
+    );
+  } else console.error(`demo: cannot listen on port ${port}: ${error?.message ?? error}`);
+  process.exit(1);
 }

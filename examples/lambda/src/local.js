@@ -31,7 +31,7 @@ const { handler, client, store } = await import('./handler.js');
 console.log(`cold start: client and store built, ${requestCount()} DynamoDB requests so far`);
 
 // The deployment: in AWS the table comes from your infrastructure code, not from the function.
-const table = await store.repository.createTable();
+const table = await store.repository.createTable().catch(failedToReachTable);
 console.log(
   `table "${store.repository.options.table}" ${table.created ? 'created' : 'found'} on ${
     process.env.DYNAMODB_ENDPOINT ?? `AWS ${process.env.AWS_REGION}`
@@ -116,4 +116,31 @@ function keepCookie(jar, header) {
 /** Requests the store has sent to DynamoDB so far. */
 function requestCount() {
   return Object.values(store.repository.metrics().requests).reduce((sum, n) => sum + n, 0);
+}
+
+/**
+ * Explains why the table could not be reached or created (no credentials, nothing listening)
+ * with what to set, and exits 1: a demo's first failure should say what to do.
+ * @param {any} error
+ * @returns {never}
+ */
+function failedToReachTable(error) {
+  const endpoint = process.env.DYNAMODB_ENDPOINT;
+  const where = endpoint ?? `AWS ${process.env.AWS_REGION}`;
+  console.error(`demo: cannot use the sessions table on ${where}: ${error?.message ?? error}`);
+  if (error?.cause?.name === 'CredentialsProviderError') {
+    console.error(
+      endpoint
+        ? 'demo: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: a local server accepts any values, e.g.\n' +
+            `  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local DYNAMODB_ENDPOINT=${endpoint} ${process.env.DEMO_COMMAND ?? 'node src/local.js'}`
+        : 'demo: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, for AWS; ' +
+            'or unset AWS_REGION to use the embedded dynalite',
+    );
+  } else if (error?.code === 'NETWORK' || error?.code === 'TIMEOUT') {
+    console.error(
+      `demo: nothing answers at ${where}: start DynamoDB Local there, or unset DYNAMODB_ENDPOINT ` +
+        'and AWS_REGION to use the embedded dynalite',
+    );
+  }
+  process.exit(1);
 }

@@ -6,6 +6,10 @@ import { run } from './cli';
  * AbortSignal (purge then finishes the deletes already sent and reports); a second one quits
  * at once.
  */
+// The AWS SDK's notice about Node versions is for the apps that ship the SDK; an operator's
+// tool does not repeat it on every call (an explicit setting of the variable wins).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const controller = new AbortController();
 process.on('SIGINT', () => {
   if (controller.signal.aborted) process.exit(130);

@@ -16,12 +16,14 @@ import {
 import { clearCommand, destroyUserCommand, purgeCommand } from './commands/bulk';
 import { countCommand, deleteCommand, listCommand, showCommand } from './commands/sessions';
 import { createTableCommand, statusCommand } from './commands/table';
+import { diagnose, type Target } from './diagnosis';
 import { type CliIO, Output } from './output';
 import {
   environmentHelp,
   repositoryOptions,
   sharedOptionHelp,
   sharedOptions,
+  targetOf,
   withFlagNames,
 } from './shared-options';
 
@@ -52,16 +54,19 @@ const NAME = 'dynamodb-session';
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const output = new Output(io, argv.includes('--json'));
   let command: Command | undefined;
+  let values: OptionValues = {};
   try {
     const located = locateCommand(argv);
     if (located === undefined) return await topLevel(argv, io, output);
     command = located.command;
-    const { values, positionals } = parseArgs({
+    const parsed = parseArgs({
       args: located.args,
       options: { ...sharedOptions, ...command.options },
       allowPositionals: true,
       strict: true,
     }) as { values: OptionValues; positionals: string[] };
+    values = parsed.values;
+    const { positionals } = parsed;
     if (values.help === true) {
       await output.line(commandHelp(command));
       return ExitCode.ok;
@@ -69,7 +74,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     checkPositionals(command, positionals);
     return await execute(command, { values, positionals, output, io });
   } catch (error) {
-    return report(error, output, command);
+    return report(error, output, command, targetOf(values, io.env));
   }
 }
 
@@ -209,10 +214,11 @@ async function report(
   error: unknown,
   output: Output,
   command: Command | undefined,
+  target: Target,
 ): Promise<number> {
   const help = `Run '${NAME}${command ? ` ${command.name}` : ''} --help' for usage.`;
   if (error instanceof UsageError || isParseArgsError(error)) {
-    await output.error((error as Error).message, 'USAGE');
+    await output.error(usageMessage(error as Error, command), 'USAGE');
     if (!output.json) await output.note(help);
     return ExitCode.usage;
   }
@@ -226,11 +232,64 @@ async function report(
       await output.error('interrupted before the end', error.code);
       return ExitCode.interrupted;
     }
-    await output.error(error.message, error.code);
+    const { code, message, hints } = diagnose(error, target);
+    await output.error(message, code, hints);
     return ExitCode.failure;
   }
   await output.error(error instanceof Error ? error.message : String(error), 'UNEXPECTED');
   return ExitCode.failure;
+}
+
+/**
+ * The message of a usage error. Node's own text for an unknown option is replaced: it names
+ * the option, suggests the nearest known one and lists the command's options.
+ */
+function usageMessage(error: Error, command: Command | undefined): string {
+  const unknown = /^Unknown option '([^']+)'/.exec(error.message)?.[1];
+  if ((error as { code?: string }).code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || !unknown) {
+    return error.message;
+  }
+  const config = { ...sharedOptions, ...command?.options };
+  const known = Object.entries(config).map(([name, { short }]) =>
+    unknown.startsWith('--') || !short ? `--${name}` : `-${short}`,
+  );
+  const nearest = closest(unknown, known);
+  return (
+    `unknown option ${unknown}${nearest ? ` (did you mean ${nearest}?)` : ''}; ` +
+    `${command ? `${command.name} takes` : 'the options are'} ${Object.keys(config)
+      .map((name) => `--${name}`)
+      .join(', ')}`
+  );
+}
+
+/** The name in `names` within two edits of `name` (of four letters or more), if any. */
+function closest(name: string, names: string[]): string | undefined {
+  if (name.replace(/^-+/, '').length < 4) return undefined;
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of names) {
+    const distance = editDistance(name, candidate);
+    if (distance <= 2 && (best === undefined || distance < best.distance)) {
+      best = { name: candidate, distance };
+    }
+  }
+  return best?.name;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min(
+        (previous[j] as number) + 1,
+        (current[j - 1] as number) + 1,
+        substitution,
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
 }
 
 function isParseArgsError(error: unknown): boolean {

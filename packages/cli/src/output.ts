@@ -43,11 +43,14 @@ export class Output {
     return write(this.io.stderr, `${text}\n`);
   }
 
-  /** Reports a failure on stderr: `error: ...`, or `{"error":{code,message}}` with --json. */
-  error(message: string, code: string): Promise<void> {
+  /**
+   * Reports a failure on stderr: `error: ...` and a `hint: ...` line per hint, or
+   * `{"error":{code,message,hints?}}` with --json.
+   */
+  error(message: string, code: string, hints: string[] = []): Promise<void> {
     const text = this.json
-      ? toJson({ error: { code, message } })
-      : `dynamodb-session: error: ${message}`;
+      ? toJson({ error: { code, message, ...(hints.length > 0 && { hints }) } })
+      : [`dynamodb-session: error: ${message}`, ...hints.map((hint) => `hint: ${hint}`)].join('\n');
     return write(this.io.stderr, `${text}\n`);
   }
 }

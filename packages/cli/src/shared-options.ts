@@ -188,3 +188,17 @@ const INDEX_ATTRIBUTE_FLAGS: Record<string, string> = {
   type: 'type',
   index: 'index',
 };
+
+/** The table and endpoint the shared flags and the environment name, for error hints. */
+export function targetOf(
+  values: OptionValues,
+  env: Record<string, string | undefined>,
+): { table: string; endpoint?: string } {
+  const lookUp = (option: string) => {
+    const shared = SHARED.find((candidate) => candidate.option === option);
+    if (!shared) return undefined;
+    return stringOption(values, shared.flag) ?? shared.env.map((name) => env[name]).find(Boolean);
+  };
+  const endpoint = lookUp('endpoint');
+  return { table: lookUp('table') ?? 'sessions', ...(endpoint && { endpoint }) };
+}

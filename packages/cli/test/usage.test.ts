@@ -22,7 +22,26 @@ describe('bad usage exits 2 and names the option', () => {
     [['list', ...LOCAL, '--limit', 'ten'], 'option --limit must be an integer of at least 1'],
     [['purge', ...LOCAL, '--max-rps', 'fast'], 'option --max-rps must be a number of at least 0'],
     [['purge', ...LOCAL, '--segments', '1.5'], 'option --segments must be an integer'],
-    [['list', '--bogus'], "Unknown option '--bogus'"],
+    [['list', '--bogus'], 'unknown option --bogus; list takes --table, --prefix, --hash-key'],
+    [
+      ['count', '--tabel', 'x'],
+      'unknown option --tabel (did you mean --table?); count takes --table, --prefix, --hash-key, ' +
+        '--expires-attribute, --data-attribute, --serializer, --region, --endpoint, --json, --help\n',
+    ],
+    [
+      ['purge', '--max-rsp', '5'],
+      'unknown option --max-rsp (did you mean --max-rps?); purge takes',
+    ],
+    [['count', '-x'], 'unknown option -x; count takes --table'],
+    [
+      ['count', '--endpoint', 'localhost:8123'],
+      'option "endpoint" (--endpoint, DYNAMODB_ENDPOINT): must be a URL with its scheme, http:// ' +
+        'or https://, e.g. http://localhost:8000, not the string "localhost:8123"',
+    ],
+    [
+      ['count', ...LOCAL, '--serializer', 'xml'],
+      'must be "json", "map" or an object with serialize and deserialize methods, not the string "xml"',
+    ],
     [['count', '--table'], "Option '--table <value>' argument missing"],
     [['create-table', ...LOCAL, '--rcu', '5'], 'option --rcu needs --provisioned'],
     [['create-table', ...LOCAL, '--tag', 'novalue'], 'option --tag must be key=value'],

@@ -8,6 +8,7 @@ import {
 import { SessionStoreError } from './errors';
 import { ONE_DAY_MS, type SessionDataExpiry } from './expiry';
 import type { IndexAttribute } from './index-attributes';
+import { ENDPOINT_MESSAGE, formatOptionIssues } from './option-messages'; // issue-14
 import type { SerializerName, SessionSerializer } from './serializers';
 import type { PessimisticLockingOptions } from './session-lock';
 import type { SessionLogger } from './session-logger';
@@ -59,7 +60,7 @@ export const sessionRepositoryOptionsSchema = z
       )
       .optional(),
     region: z.string().min(1).optional(),
-    endpoint: z.url().optional(),
+    endpoint: z.url({ protocol: /^https?$/, error: ENDPOINT_MESSAGE }).optional(), // issue-14
     table: z
       .string()
       .regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'must be 3 to 255 characters of a-z, A-Z, 0-9, _ . -')
@@ -350,13 +351,8 @@ export function parseSessionRepositoryOptions(
 ): ResolvedSessionRepositoryOptions {
   const result = sessionRepositoryOptionsSchema.safeParse(options ?? {});
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => `option "${key}" is not a known option`).join('; ');
-    }
-    const path = issue.path.join('.');
-    return `option "${path}": ${issue.message}`;
-  });
+  // issue-14: readable option messages (option-messages.ts)
+  const problems = formatOptionIssues(result.error.issues, options);
   throw new SessionStoreError(
     'INVALID_OPTIONS',
     `Invalid session store options: ${problems.join('; ')}`,

@@ -1,4 +1,9 @@
-import type { CreateTableOptions } from '@dynamodb-session/core';
+import { UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import type {
+  CreateTableOptions,
+  SessionRepository,
+  SessionTableDescription,
+} from '@dynamodb-session/core';
 import { type Command, ExitCode, integerOption, UsageError } from '../command';
 import { indexAttributeFrom, indexAttributeHelp, indexAttributeOptions } from '../shared-options';
 
@@ -83,8 +88,10 @@ export const statusCommand: Command = {
   arguments: '',
   summary: 'describe the table (key, billing, TTL) and warn where it does not fit',
   description:
-    'Describes the table: status, partition key, billing mode and TTL, and lists where it ' +
-    'differs from the options (wrong key, a sort key, TTL off or on another attribute). Exits ' +
+    'Describes the table: status, partition key, billing mode, TTL and global secondary ' +
+    'indexes, and lists where it differs from the options (wrong key, a sort key, TTL off or ' +
+    'on another attribute). A local server without a TTL API (dynalite) shows TTL as ' +
+    'UNSUPPORTED, as create-table does, and that is no warning. Exits ' +
     `${ExitCode.warnings} when there are warnings, ${ExitCode.failure} when the table does not exist.`,
   options: {},
   optionHelp: [],
@@ -92,7 +99,7 @@ export const statusCommand: Command = {
   example: 'dynamodb-session status --table sessions',
   async run({ output, repository }) {
     const sessions = repository();
-    const description = await sessions.describeTable();
+    const description = await withTtlSupport(sessions, await sessions.describeTable());
     const code = description.warnings.length > 0 ? ExitCode.warnings : ExitCode.ok;
     if (output.json) {
       await output.document({ table: sessions.options.table, ...description });
@@ -106,6 +113,7 @@ export const statusCommand: Command = {
       ...(sortKey === undefined ? [] : [['sort key', sortKey] as [string, string]]),
       ['billing mode', description.billingMode],
       ['TTL', ttlLine(timeToLive.status, timeToLive.attribute).replace(/^TTL: /, '')],
+      ['indexes', description.indexes.length === 0 ? 'none' : description.indexes.join(', ')],
       [
         'warnings',
         description.warnings.length === 0 ? 'none' : String(description.warnings.length),
@@ -116,6 +124,38 @@ export const statusCommand: Command = {
     return code;
   },
 };
+
+/**
+ * The description with TTL `UNSUPPORTED` where the server has no TTL API. dynalite's
+ * DescribeTimeToLive always answers DISABLED, so with an `endpoint` a DISABLED TTL is checked by
+ * an UpdateTimeToLive that any DynamoDB refuses as invalid (an empty attribute name, nothing
+ * changes): only a server without the API answers UnknownOperationException. Its TTL warning
+ * goes, since create-table could not have enabled TTL there either.
+ */
+async function withTtlSupport(
+  sessions: SessionRepository,
+  description: SessionTableDescription,
+): Promise<SessionTableDescription> {
+  if (description.timeToLive.status !== 'DISABLED' || !sessions.options.endpoint) {
+    return description;
+  }
+  try {
+    await sessions.client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: sessions.options.table,
+        TimeToLiveSpecification: { Enabled: false, AttributeName: '' },
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name !== 'UnknownOperationException') return description;
+    return {
+      ...description,
+      timeToLive: { status: 'UNSUPPORTED', attribute: undefined },
+      warnings: description.warnings.filter((warning) => !warning.startsWith('TTL is ')),
+    };
+  }
+  return description;
+}
 
 function ttlLine(status: string, attribute: string | undefined): string {
   if (status === 'UNSUPPORTED') return 'TTL: UNSUPPORTED (this server has no TTL API)';
