@@ -176,7 +176,10 @@ export class DynamoDBStore<
     const data = lock ? lock.data : await this.repository.get(sid);
     if (data !== null && !isObject((data as SessionData).cookie)) {
       this.repository.report(
-        new SessionStoreError('CORRUPT_SESSION', 'a stored session has no cookie: not an express-session session'),
+        new SessionStoreError(
+          'CORRUPT_SESSION',
+          'a stored session has no cookie: not an express-session session',
+        ),
       );
       await lock?.release();
       return null;
