@@ -2,6 +2,7 @@ import type { DynamoDBClient, GetItemCommandOutput } from '@aws-sdk/client-dynam
 import {
   type CreateTableOptions,
   type IndexAttribute,
+  isSessionStoreError,
   type NodeCallback,
   resolveExpiryMs,
   type SessionData,
@@ -31,8 +32,12 @@ export interface ConnectDynamoDBOptions extends SessionRepositoryOptions {
    * `indexAttributes`, without an index; give one or the other).
    */
   specialKeys?: { name: string; type: 'S' | 'N' | 'B' }[];
-  /** Write sessions that lack a special key instead of failing. Default false. */
-  skipThrowMissingSpecialKeys?: boolean;
+  /**
+   * Write sessions that lack a special key instead of failing. As in connect-dynamodb 3.x, any
+   * value given (`false` included) means skip; only leaving it out (or `null`) makes a missing
+   * special key fail the write with `MISSING_INDEX_ATTRIBUTE`.
+   */
+  skipThrowMissingSpecialKeys?: boolean | null;
   /** True when the table is known to exist: skip the check (and creation) on first use. Default false. */
   initialized?: boolean;
   /**
@@ -88,7 +93,14 @@ export class ConnectDynamoDBStore<Data extends object = SessionData> extends Dyn
     return this.repository.client;
   }
 
-  /** Makes sure the table exists, creating it and waiting until ACTIVE when missing. Runs once. */
+  /**
+   * Makes sure the table exists, as connect-dynamodb does: calls {@link describeSessionsTable},
+   * and {@link createSessionsTable} when that fails because the table is missing (a
+   * `TABLE_NOT_FOUND` store error, or the SDK's `ResourceNotFoundException` from an override).
+   * Both are looked up on the store, so a subclass or a wrapper set on the instance takes part.
+   * Runs once per store (concurrent first calls share one check); a failed check runs again on
+   * the next call.
+   */
   initialize(): Promise<void> {
     if (this.initialized) return Promise.resolve();
     this.#initializing ??= this.#ensureTable().then(
@@ -181,8 +193,12 @@ export class ConnectDynamoDBStore<Data extends object = SessionData> extends Dyn
   }
 
   async #ensureTable(): Promise<void> {
-    const status = await this.repository.tableStatus();
-    if (status === null) await this.createSessionsTable();
+    try {
+      await this.describeSessionsTable();
+    } catch (error) {
+      if (!isTableNotFound(error)) throw error;
+      await this.createSessionsTable();
+    }
   }
 }
 
@@ -200,6 +216,11 @@ export function connectDynamoDB(connect?: ConnectLike): ConnectDynamoDBStoreClas
     );
   }
   return ConnectDynamoDBStore;
+}
+
+function isTableNotFound(error: unknown): boolean {
+  if (isSessionStoreError(error, 'TABLE_NOT_FOUND')) return true;
+  return (error as { name?: unknown } | null)?.name === 'ResourceNotFoundException';
 }
 
 function hasStore(connect: ConnectLike): boolean {
@@ -240,7 +261,10 @@ function translateOptions(options: ConnectDynamoDBOptions) {
       );
     }
     repositoryOptions.indexAttributes = specialKeys.map(
-      (key): IndexAttribute => ({ ...key, required: skipThrowMissingSpecialKeys !== true }),
+      (key): IndexAttribute => ({
+        ...key,
+        required: skipThrowMissingSpecialKeys === undefined || skipThrowMissingSpecialKeys === null,
+      }),
     );
   }
   const provisioned = readCapacityUnits !== undefined || writeCapacityUnits !== undefined;
