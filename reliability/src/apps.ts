@@ -17,6 +17,7 @@ declare module 'express-session' {
   interface SessionData {
     views?: number;
     big?: string;
+    user?: string;
   }
 }
 
@@ -24,6 +25,7 @@ declare module 'fastify' {
   interface Session {
     views?: number;
     big?: string;
+    user?: string;
   }
 }
 
@@ -58,6 +60,8 @@ export interface ReliabilityAppOptions {
    * `req.session.touch()` and `req.session.save()` before answering. Default false.
    */
   autoSave?: boolean;
+  /** express only: express-session's `saveUninitialized` (its default is true). Default false. */
+  saveUninitialized?: boolean;
 }
 
 /** A listening app and the repository behind its store. */
@@ -70,7 +74,8 @@ export interface ReliabilityApp extends RunningApp {
 /**
  * The adapter contract's app (see `@dynamodb-session/test-support`) on express 5 +
  * express-session: `GET /count`, `GET /peek`, `POST /logout`, plus `POST /big?bytes=n` (stores
- * a string of n bytes in the session), every error answered 500 `{ error: code }`.
+ * a string of n bytes in the session) and `POST /login` (regenerates the session, as a login
+ * should, and stores `user`), every error answered 500 `{ error: code }`.
  */
 export async function startExpressApp(options: ReliabilityAppOptions): Promise<ReliabilityApp> {
   const store = new ExpressStore(options.store);
@@ -80,7 +85,7 @@ export async function startExpressApp(options: ReliabilityAppOptions): Promise<R
       store,
       secret: SECRET,
       resave: false,
-      saveUninitialized: false,
+      saveUninitialized: options.saveUninitialized ?? false,
       cookie: { maxAge: options.maxAgeMs ?? ONE_HOUR_MS },
     }),
   );
@@ -105,6 +110,13 @@ export async function startExpressApp(options: ReliabilityAppOptions): Promise<R
   });
   app.post('/logout', (req, res, next) => {
     req.session.destroy((error) => (error ? next(error) : res.json({ ok: true })));
+  });
+  app.post('/login', (req, res, next) => {
+    req.session.regenerate((error) => {
+      if (error) return next(error);
+      req.session.user = 'ann';
+      req.session.save((saveError) => (saveError ? next(saveError) : res.json({ user: 'ann' })));
+    });
   });
   app.use(
     (
@@ -147,6 +159,10 @@ export async function startKoaApp(options: ReliabilityAppOptions): Promise<Relia
     } else if (ctx.method === 'POST' && ctx.path === '/logout') {
       ctx.session = null;
       ctx.body = { ok: true };
+    } else if (ctx.method === 'POST' && ctx.path === '/login') {
+      await (ctx.session as unknown as { regenerate(): Promise<void> }).regenerate();
+      (ctx.session as { user?: string }).user = 'ann';
+      ctx.body = { user: 'ann' };
     }
   });
   return listen('koa', createServer(app.callback()), store.repository);
@@ -176,6 +192,11 @@ export async function startFastifyApp(options: ReliabilityAppOptions): Promise<R
   app.post('/logout', async (request) => {
     await request.session.destroy();
     return { ok: true };
+  });
+  app.post('/login', async (request) => {
+    await request.session.regenerate();
+    request.session.user = 'ann';
+    return { user: 'ann' };
   });
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, request, reply) => {
     // A failed save happens in @fastify/session's onSend hook, which this answer passes

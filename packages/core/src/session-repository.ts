@@ -24,6 +24,7 @@ import {
   sessionExpiryMs,
   toTtlSeconds,
 } from './expiry';
+import { FAIL_FAST_MAX_OPEN_MS, FailFast } from './fail-fast';
 import { indexAttributeValues } from './index-attributes';
 import { itemSize, MAX_ITEM_BYTES } from './item-size';
 import type { LockHold, LockOwners } from './lock-holders';
@@ -104,6 +105,7 @@ export class SessionRepository<Data extends object = SessionData>
   readonly #passSignal: boolean;
   readonly #capacity: { ReturnConsumedCapacity?: 'TOTAL' };
   readonly #log: DiagnosticLog;
+  readonly #failFast: FailFast;
 
   constructor(options?: SessionRepositoryOptions) {
     this.options = parseSessionRepositoryOptions(options);
@@ -140,6 +142,9 @@ export class SessionRepository<Data extends object = SessionData>
       ? new SessionLocks(this.#context, pessimisticLocking)
       : undefined;
     this.#log = new DiagnosticLog(this.options.logger);
+    this.#failFast = new FailFast({
+      openMs: Math.min(FAIL_FAST_MAX_OPEN_MS, this.options.requestTimeoutMs),
+    });
     this.#log.write('repository created', () => ({
       table: this.options.table,
       prefix: this.options.prefix,
@@ -798,11 +803,18 @@ export class SessionRepository<Data extends object = SessionData>
         ms: Math.round((performance.now() - started) * 10) / 10,
         outcome,
       }));
+    let sent = false;
     try {
+      this.#failFast.before(`${operation} on ${this.options.table}`);
+      sent = true;
       output = await withTimeout(send, this.options.requestTimeoutMs, this.#passSignal);
     } catch (error) {
-      this.#metrics.request(operation);
       const failure = toSessionStoreError(error, `${operation} on ${this.options.table}`);
+      if (sent) {
+        this.#metrics.request(operation);
+        if (failure.code === 'TIMEOUT') this.#failFast.onTimeout();
+        else this.#failFast.onSuccess();
+      }
       logCall(isConditionFailure(failure) ? 'condition not met' : failure.code);
       if (!isConditionFailure(failure)) {
         this.#metrics.error(failure.code);
@@ -810,6 +822,7 @@ export class SessionRepository<Data extends object = SessionData>
       }
       throw failure;
     }
+    this.#failFast.onSuccess();
     logCall('ok');
     this.#metrics.request(operation, output);
     return output;
