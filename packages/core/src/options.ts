@@ -241,7 +241,7 @@ export interface SessionRepositoryOptions {
    * Upper bound of one DynamoDB call, retries included, in milliseconds. Default 3 000: DynamoDB
    * answers in milliseconds, and the SDK's retries (3 attempts, backoff under 300 ms) fit well
    * within it. After a call timed out, the repository's calls fail at once with `TIMEOUT` for
-   * the next second (at most `requestTimeoutMs`), then one call probes: a request that makes
+   * the next second (at most `requestTimeoutMs`), then calls probe again: a request that makes
    * several calls to a silent DynamoDB waits one timeout, not one per call.
    */
   requestTimeoutMs?: number;
