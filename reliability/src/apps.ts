@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SessionRepository, SessionRepositoryOptions } from '@dynamodb-session/core';
-import { DynamoDBStore as ExpressStore } from '@dynamodb-session/express';
+import { ConnectDynamoDBStore, DynamoDBStore as ExpressStore } from '@dynamodb-session/express';
 import { DynamoDBStore as FastifyStore } from '@dynamodb-session/fastify';
 import { DynamoDBStore as KoaStore } from '@dynamodb-session/koa';
 import type { RunningApp } from '@dynamodb-session/test-support';
@@ -62,6 +62,11 @@ export interface ReliabilityAppOptions {
   autoSave?: boolean;
   /** express only: express-session's `saveUninitialized` (its default is true). Default false. */
   saveUninitialized?: boolean;
+  /**
+   * express only: use the connect-dynamodb drop-in's store (`ConnectDynamoDBStore`, which checks
+   * the table on first use) instead of `DynamoDBStore`. Default false.
+   */
+  connectDynamoDB?: boolean;
 }
 
 /** A listening app and the repository behind its store. */
@@ -78,7 +83,9 @@ export interface ReliabilityApp extends RunningApp {
  * should, and stores `user`), every error answered 500 `{ error: code }`.
  */
 export async function startExpressApp(options: ReliabilityAppOptions): Promise<ReliabilityApp> {
-  const store = new ExpressStore(options.store);
+  const store = options.connectDynamoDB
+    ? new ConnectDynamoDBStore(options.store)
+    : new ExpressStore(options.store);
   const app = express();
   app.use(
     expressSession({

@@ -7,6 +7,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 /** What a web request may take, in all, against a DynamoDB that never answers. */
 const ANSWER_WITHIN_MS = 10_000;
+/** Under two waits of the default `requestTimeoutMs` (3 s), with room for a loaded machine. */
+const ONE_WAIT_AT_MOST_MS = 5_500;
 
 // A DynamoDB endpoint that accepts connections and never answers (a partition, a dead load
 // balancer): only a timeout ends a call to it.
@@ -50,9 +52,19 @@ afterAll(() => {
 });
 
 /** The apps: each framework with default store options, and express-session's own defaults. */
-const APPS: { label: string; framework: FrameworkName; saveUninitialized?: boolean }[] = [
+const APPS: {
+  label: string;
+  framework: FrameworkName;
+  saveUninitialized?: boolean;
+  connectDynamoDB?: boolean;
+}[] = [
   ...FRAMEWORKS.map((framework) => ({ label: framework, framework })),
   { label: 'express (saveUninitialized: true)', framework: 'express', saveUninitialized: true },
+  {
+    label: 'express, connect-dynamodb drop-in (table check on first use)',
+    framework: 'express',
+    connectDynamoDB: true,
+  },
 ];
 
 // One request at a time, each on an app of its own (a new store, so that no earlier timeout
@@ -71,7 +83,10 @@ describe('a DynamoDB endpoint that accepts connections and never answers, defaul
         expect(status).toBe(500);
         expect(body).toEqual({ error: 'TIMEOUT' });
         expect(ms).toBeLessThan(ANSWER_WITHIN_MS);
-        expect(waited).toBe(1);
+        // one full wait of the default 3 s per request, never two (which would take 6 s)
+        expect(ms).toBeLessThan(ONE_WAIT_AT_MOST_MS);
+        // the drop-in's table check times out before any repository call: nothing is reported
+        expect(waited).toBe(app.connectDynamoDB ? 0 : 1);
       }, 30_000);
     }
   }
@@ -127,7 +142,7 @@ function storeOptions() {
 }
 
 async function timedRequest(
-  { framework, saveUninitialized }: (typeof APPS)[number],
+  { framework, saveUninitialized, connectDynamoDB }: (typeof APPS)[number],
   request: (typeof REQUESTS)[number],
 ): Promise<{
   status: number | string;
@@ -136,7 +151,11 @@ async function timedRequest(
   waited: number;
   failedFast: number;
 }> {
-  const app = await startApp(framework, { store: storeOptions(), saveUninitialized });
+  const app = await startApp(framework, {
+    store: storeOptions(),
+    saveUninitialized,
+    connectDynamoDB,
+  });
   let waited = 0;
   let failedFast = 0;
   app.repository.onError((error) => {

@@ -99,20 +99,30 @@ export class ConnectDynamoDBStore<Data extends object = SessionData> extends Dyn
    * `TABLE_NOT_FOUND` store error, or the SDK's `ResourceNotFoundException` from an override).
    * Both are looked up on the store, so a subclass or a wrapper set on the instance takes part.
    * Runs once per store (concurrent first calls share one check); a failed check runs again on
-   * the next call.
+   * the next call. The description is awaited at most `requestTimeoutMs`; after such a
+   * `TIMEOUT`, calls fail at once with it for a second before the check runs again.
    */
   initialize(): Promise<void> {
     if (this.initialized) return Promise.resolve();
-    this.#initializing ??= this.#ensureTable().then(
+    if (this.#initializing) return this.#initializing;
+    const check: Promise<void> = this.#ensureTable().then(
       () => {
         this.initialized = true;
       },
       (error: unknown) => {
-        this.#initializing = undefined;
+        // as the repository does after a timeout, calls fail at once for a second (the check
+        // runs again after that); any other failure is checked again on the next call
+        const forget = () => {
+          if (this.#initializing === check) this.#initializing = undefined;
+        };
+        if (isSessionStoreError(error, 'TIMEOUT')) {
+          setTimeout(forget, Math.min(1_000, this.repository.options.requestTimeoutMs)).unref();
+        } else forget();
         throw error;
       },
     );
-    return this.#initializing;
+    this.#initializing = check;
+    return check;
   }
 
   /** Describes the table (key, billing mode, TTL) and lists where it differs from the options. */
@@ -194,7 +204,11 @@ export class ConnectDynamoDBStore<Data extends object = SessionData> extends Dyn
 
   async #ensureTable(): Promise<void> {
     try {
-      await this.describeSessionsTable();
+      await withinMs(
+        this.describeSessionsTable(),
+        this.repository.options.requestTimeoutMs,
+        `DescribeTable ${this.repository.options.table}`,
+      );
     } catch (error) {
       if (!isTableNotFound(error)) throw error;
       await this.createSessionsTable();
@@ -216,6 +230,23 @@ export function connectDynamoDB(connect?: ConnectLike): ConnectDynamoDBStoreClas
     );
   }
   return ConnectDynamoDBStore;
+}
+
+/**
+ * `promise`, or a `TIMEOUT` {@link SessionStoreError} after `timeoutMs`: the table check makes
+ * its own calls (DescribeTable, DescribeTimeToLive), outside the repository's per-call bound,
+ * and would otherwise hold the first request through the SDK's retries of a silent endpoint.
+ */
+function withinMs<T>(promise: Promise<T>, timeoutMs: number, operation: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new SessionStoreError('TIMEOUT', `${operation}: no answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
 function isTableNotFound(error: unknown): boolean {
