@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SessionRepository, SessionRepositoryOptions } from '@dynamodb-session/core';
-import { DynamoDBStore as ExpressStore } from '@dynamodb-session/express';
+import { ConnectDynamoDBStore, DynamoDBStore as ExpressStore } from '@dynamodb-session/express';
 import { DynamoDBStore as FastifyStore } from '@dynamodb-session/fastify';
 import { DynamoDBStore as KoaStore } from '@dynamodb-session/koa';
 import type { RunningApp } from '@dynamodb-session/test-support';
@@ -17,6 +17,7 @@ declare module 'express-session' {
   interface SessionData {
     views?: number;
     big?: string;
+    user?: string;
   }
 }
 
@@ -24,6 +25,7 @@ declare module 'fastify' {
   interface Session {
     views?: number;
     big?: string;
+    user?: string;
   }
 }
 
@@ -58,6 +60,13 @@ export interface ReliabilityAppOptions {
    * `req.session.touch()` and `req.session.save()` before answering. Default false.
    */
   autoSave?: boolean;
+  /** express only: express-session's `saveUninitialized` (its default is true). Default false. */
+  saveUninitialized?: boolean;
+  /**
+   * express only: use the connect-dynamodb drop-in's store (`ConnectDynamoDBStore`, which checks
+   * the table on first use) instead of `DynamoDBStore`. Default false.
+   */
+  connectDynamoDB?: boolean;
 }
 
 /** A listening app and the repository behind its store. */
@@ -70,17 +79,20 @@ export interface ReliabilityApp extends RunningApp {
 /**
  * The adapter contract's app (see `@dynamodb-session/test-support`) on express 5 +
  * express-session: `GET /count`, `GET /peek`, `POST /logout`, plus `POST /big?bytes=n` (stores
- * a string of n bytes in the session), every error answered 500 `{ error: code }`.
+ * a string of n bytes in the session) and `POST /login` (regenerates the session, as a login
+ * should, and stores `user`), every error answered 500 `{ error: code }`.
  */
 export async function startExpressApp(options: ReliabilityAppOptions): Promise<ReliabilityApp> {
-  const store = new ExpressStore(options.store);
+  const store = options.connectDynamoDB
+    ? new ConnectDynamoDBStore(options.store)
+    : new ExpressStore(options.store);
   const app = express();
   app.use(
     expressSession({
       store,
       secret: SECRET,
       resave: false,
-      saveUninitialized: false,
+      saveUninitialized: options.saveUninitialized ?? false,
       cookie: { maxAge: options.maxAgeMs ?? ONE_HOUR_MS },
     }),
   );
@@ -105,6 +117,13 @@ export async function startExpressApp(options: ReliabilityAppOptions): Promise<R
   });
   app.post('/logout', (req, res, next) => {
     req.session.destroy((error) => (error ? next(error) : res.json({ ok: true })));
+  });
+  app.post('/login', (req, res, next) => {
+    req.session.regenerate((error) => {
+      if (error) return next(error);
+      req.session.user = 'ann';
+      req.session.save((saveError) => (saveError ? next(saveError) : res.json({ user: 'ann' })));
+    });
   });
   app.use(
     (
@@ -147,6 +166,10 @@ export async function startKoaApp(options: ReliabilityAppOptions): Promise<Relia
     } else if (ctx.method === 'POST' && ctx.path === '/logout') {
       ctx.session = null;
       ctx.body = { ok: true };
+    } else if (ctx.method === 'POST' && ctx.path === '/login') {
+      await (ctx.session as unknown as { regenerate(): Promise<void> }).regenerate();
+      (ctx.session as { user?: string }).user = 'ann';
+      ctx.body = { user: 'ann' };
     }
   });
   return listen('koa', createServer(app.callback()), store.repository);
@@ -176,6 +199,11 @@ export async function startFastifyApp(options: ReliabilityAppOptions): Promise<R
   app.post('/logout', async (request) => {
     await request.session.destroy();
     return { ok: true };
+  });
+  app.post('/login', async (request) => {
+    await request.session.regenerate();
+    request.session.user = 'ann';
+    return { user: 'ann' };
   });
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, request, reply) => {
     // A failed save happens in @fastify/session's onSend hook, which this answer passes

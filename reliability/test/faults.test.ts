@@ -185,6 +185,9 @@ describe('outage: DynamoDB refuses connections, then swallows them, then comes b
         deadline = Date.now() + 1_500;
         const swallowed = await runClientsUntil(clients, () => Date.now() > deadline, pick);
         await proxy.setMode('forward');
+        // after a timeout, the store's calls fail fast for up to 1 s (min(1 s, requestTimeoutMs))
+        // from the last one; the calls of the swallow phase all ended before runClientsUntil did
+        await sleep(OUTAGE_TIMEOUT_MS + 100);
 
         const check = await checkSessions(clients);
         const after = await runClients(clients, 2, () => '/count');
@@ -259,6 +262,8 @@ async function runWithFaults(
       i % 4 === 3 ? '/peek' : '/count',
     );
     injector.enabled = false;
+    // an injected hang near the end makes the store fail its calls fast for a second
+    await sleep(1_100);
     const check = await checkSessions(clients);
     await sleep(50);
     console.info(

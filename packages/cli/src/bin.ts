@@ -27,7 +27,15 @@ run(process.argv.slice(2), {
   stderr: process.stderr,
   env: process.env,
   signal: controller.signal,
-}).then((code) => {
-  process.exitCode = code;
-  if (controller.signal.aborted) process.exit(code);
+}).then(async (code) => {
+  // Exit as soon as the outcome is reported: a DynamoDB call that timed out may still have the
+  // SDK's retries and sockets running in the background, which would keep the process alive.
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(code);
 });
+
+/** Resolves once everything written to `stream` so far has been handed to the system. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.writableLength === 0 || stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}

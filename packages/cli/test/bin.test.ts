@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import {
   createTestTable,
@@ -83,6 +84,35 @@ describe('the built executable', () => {
       'dynamodb-session: error: session "nobody" not found (missing or expired)\n',
     );
   });
+
+  it('exits as soon as it has reported a timeout of a DynamoDB that never answers', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+    try {
+      const started = performance.now();
+      let reportedAt = 0;
+      const show = spawnBin(['show', 'someone', '--endpoint', endpoint, '--table', table]);
+      show.child.stderr?.on('data', () => {
+        reportedAt ||= performance.now();
+      });
+      const { code, stderr } = await show.exited;
+      const exitedAt = performance.now();
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/^dynamodb-session: error: .*no answer within 3000 ms/);
+      // the default requestTimeoutMs (3 s) plus the start of node, then an exit without waiting
+      // for the SDK's retries of the abandoned call
+      expect(reportedAt - started).toBeLessThan(6_000);
+      expect(exitedAt - reportedAt).toBeLessThan(1_000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  }, 20_000);
 
   it('stops a purge on SIGINT, reports what it did and exits 130', async () => {
     if (!server || !client) throw new Error('dynalite is not running');

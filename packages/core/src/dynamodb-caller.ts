@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { isConditionFailure, type SessionStoreError, toSessionStoreError } from './errors';
+import { FAIL_FAST_MAX_OPEN_MS, FailFast } from './fail-fast';
 import type { DiagnosticLog } from './session-logger';
 import type { StoreMetrics } from './store-metrics';
 
@@ -20,16 +21,22 @@ export interface DynamoDBCallerOptions {
 /**
  * Sends the commands of one repository: each bounded by `requestTimeoutMs` whatever the call is
  * doing, counted in the metrics, logged when logging is on, its failure turned into a
- * `SessionStoreError`. A per-call abort signal is given only to clients without
+ * `SessionStoreError`. After a call timed out, calls fail at once with `TIMEOUT` for a second
+ * (at most `requestTimeoutMs`), so a request that makes several calls to a silent endpoint waits
+ * one timeout, not several. A per-call abort signal is given only to clients without
  * `cacheMiddleware` (any per-call option turns that cache off; a client the repository builds
  * bounds its sockets with its request handler's timeout instead).
  */
 export class DynamoDBCaller {
   readonly #options: DynamoDBCallerOptions;
   readonly #passSignal: boolean;
+  readonly #failFast: FailFast;
 
   constructor(options: DynamoDBCallerOptions) {
     this.#options = options;
+    this.#failFast = new FailFast({
+      openMs: Math.min(FAIL_FAST_MAX_OPEN_MS, options.requestTimeoutMs),
+    });
     const config = options.client.config as { cacheMiddleware?: boolean } | undefined;
     this.#passSignal = config?.cacheMiddleware !== true;
   }
@@ -45,13 +52,20 @@ export class DynamoDBCaller {
         outcome,
       }));
     let output: Output;
+    let sent = false;
     try {
+      this.#failFast.before(`${operation} on ${table}`);
+      sent = true;
       output = await this.#bounded(
         (options) => client.send(command as Command<Output>, options as never) as Promise<Output>,
       );
     } catch (error) {
-      metrics.request(operation);
       const failure = toSessionStoreError(error, `${operation} on ${table}`);
+      if (sent) {
+        metrics.request(operation);
+        if (failure.code === 'TIMEOUT') this.#failFast.onTimeout();
+        else this.#failFast.onSuccess();
+      }
       const conditionFailed = isConditionFailure(failure);
       logCall(conditionFailed ? 'condition not met' : failure.code);
       if (!conditionFailed) {
@@ -60,6 +74,7 @@ export class DynamoDBCaller {
       }
       throw failure;
     }
+    this.#failFast.onSuccess();
     logCall('ok');
     metrics.request(operation, output);
     return output;

@@ -97,14 +97,24 @@ export const cookieOrExpireField: SessionDataExpiry = {
 
 /**
  * The expiry of a session as express-session and @fastify/session describe it: its
- * `cookie.expires` (a Date, an ISO string or epoch ms), or `undefined` for a browser-session
- * cookie.
+ * `cookie.expires` (a Date, an ISO string or epoch ms); without one, `now + cookie.maxAge` when
+ * `maxAge` is a finite number of milliseconds (a plain object such as `{ cookie: { maxAge } }`,
+ * as connect-dynamodb reads it); otherwise `undefined`, a browser-session cookie.
  */
-export function cookieExpiry(session: { cookie?: unknown } | null | undefined): Date | undefined {
-  const expires = (session?.cookie as { expires?: unknown } | null | undefined)?.expires;
+export function cookieExpiry(
+  session: { cookie?: unknown } | null | undefined,
+  now: number = Date.now(),
+): Date | undefined {
+  const cookie = session?.cookie as { expires?: unknown; maxAge?: unknown } | null | undefined;
+  const expires = cookie?.expires;
   if (expires instanceof Date) return Number.isFinite(expires.getTime()) ? expires : undefined;
   if (typeof expires === 'string' || typeof expires === 'number') {
     const date = new Date(expires);
+    return Number.isFinite(date.getTime()) ? date : undefined;
+  }
+  const maxAge = cookie?.maxAge;
+  if ((expires === undefined || expires === null) && typeof maxAge === 'number') {
+    const date = new Date(expiryFromMaxAge(maxAge, now));
     return Number.isFinite(date.getTime()) ? date : undefined;
   }
   return undefined;

@@ -73,7 +73,7 @@ export const sessionRepositoryOptionsSchema = z
     defaultLifetimeMs: z.number().int().positive().default(ONE_DAY_MS),
     serializer: serializerSchema.default('json'),
     indexAttributes: z.array(indexAttributeSchema).default([]),
-    requestTimeoutMs: z.number().int().positive().max(MAX_TIMER_MS).default(10_000),
+    requestTimeoutMs: z.number().int().positive().max(MAX_TIMER_MS).default(3_000),
     dataExpiry: z
       .custom<SessionDataExpiry>(
         (value) =>
@@ -252,7 +252,13 @@ export interface SessionRepositoryOptions {
   serializer?: SerializerName | SessionSerializer;
   /** Session fields copied to top-level attributes on every write. Default none. */
   indexAttributes?: IndexAttribute[];
-  /** Upper bound of one DynamoDB call, retries included, in milliseconds. Default 10 000. */
+  /**
+   * Upper bound of one DynamoDB call, retries included, in milliseconds. Default 3 000: DynamoDB
+   * answers in milliseconds, and the SDK's retries (3 attempts, backoff under 300 ms) fit well
+   * within it. After a call timed out, the repository's calls fail at once with `TIMEOUT` for
+   * the next second (at most `requestTimeoutMs`), then calls probe again: a request that makes
+   * several calls to a silent DynamoDB waits one timeout, not one per call.
+   */
   requestTimeoutMs?: number;
   /**
    * Where session data keeps a precise expiry of its own (epoch ms). Reads refine the TTL's

@@ -49,7 +49,7 @@ describe('options', () => {
     defaultLifetimeMs: ONE_DAY_MS,
     serializer: 'json',
     indexAttributes: [],
-    requestTimeoutMs: 10_000,
+    requestTimeoutMs: 3_000,
     touchAfterMs: 'auto',
     trackedSessions: 10_000,
     acceptUnencrypted: false,

@@ -2,6 +2,7 @@ import type { DynamoDBClient, GetItemCommandOutput } from '@aws-sdk/client-dynam
 import {
   type CreateTableOptions,
   type IndexAttribute,
+  isSessionStoreError,
   type NodeCallback,
   resolveExpiryMs,
   type SessionData,
@@ -31,8 +32,12 @@ export interface ConnectDynamoDBOptions extends SessionRepositoryOptions {
    * `indexAttributes`, without an index; give one or the other).
    */
   specialKeys?: { name: string; type: 'S' | 'N' | 'B' }[];
-  /** Write sessions that lack a special key instead of failing. Default false. */
-  skipThrowMissingSpecialKeys?: boolean;
+  /**
+   * Write sessions that lack a special key instead of failing. As in connect-dynamodb 3.x, any
+   * value given (`false` included) means skip; only leaving it out (or `null`) makes a missing
+   * special key fail the write with `MISSING_INDEX_ATTRIBUTE`.
+   */
+  skipThrowMissingSpecialKeys?: boolean | null;
   /** True when the table is known to exist: skip the check (and creation) on first use. Default false. */
   initialized?: boolean;
   /**
@@ -88,19 +93,36 @@ export class ConnectDynamoDBStore<Data extends object = SessionData> extends Dyn
     return this.repository.client;
   }
 
-  /** Makes sure the table exists, creating it and waiting until ACTIVE when missing. Runs once. */
+  /**
+   * Makes sure the table exists, as connect-dynamodb does: calls {@link describeSessionsTable},
+   * and {@link createSessionsTable} when that fails because the table is missing (a
+   * `TABLE_NOT_FOUND` store error, or the SDK's `ResourceNotFoundException` from an override).
+   * Both are looked up on the store, so a subclass or a wrapper set on the instance takes part.
+   * Runs once per store (concurrent first calls share one check); a failed check runs again on
+   * the next call. The description is awaited at most `requestTimeoutMs`; after such a
+   * `TIMEOUT`, calls fail at once with it for a second before the check runs again.
+   */
   initialize(): Promise<void> {
     if (this.initialized) return Promise.resolve();
-    this.#initializing ??= this.#ensureTable().then(
+    if (this.#initializing) return this.#initializing;
+    const check: Promise<void> = this.#ensureTable().then(
       () => {
         this.initialized = true;
       },
       (error: unknown) => {
-        this.#initializing = undefined;
+        // as the repository does after a timeout, calls fail at once for a second (the check
+        // runs again after that); any other failure is checked again on the next call
+        const forget = () => {
+          if (this.#initializing === check) this.#initializing = undefined;
+        };
+        if (isSessionStoreError(error, 'TIMEOUT')) {
+          setTimeout(forget, Math.min(1_000, this.repository.options.requestTimeoutMs)).unref();
+        } else forget();
         throw error;
       },
     );
-    return this.#initializing;
+    this.#initializing = check;
+    return check;
   }
 
   /** Describes the table (key, billing mode, TTL) and lists where it differs from the options. */
@@ -181,8 +203,16 @@ export class ConnectDynamoDBStore<Data extends object = SessionData> extends Dyn
   }
 
   async #ensureTable(): Promise<void> {
-    const status = await this.repository.tableStatus();
-    if (status === null) await this.createSessionsTable();
+    try {
+      await withinMs(
+        this.describeSessionsTable(),
+        this.repository.options.requestTimeoutMs,
+        `DescribeTable ${this.repository.options.table}`,
+      );
+    } catch (error) {
+      if (!isTableNotFound(error)) throw error;
+      await this.createSessionsTable();
+    }
   }
 }
 
@@ -200,6 +230,28 @@ export function connectDynamoDB(connect?: ConnectLike): ConnectDynamoDBStoreClas
     );
   }
   return ConnectDynamoDBStore;
+}
+
+/**
+ * `promise`, or a `TIMEOUT` {@link SessionStoreError} after `timeoutMs`: the table check makes
+ * its own calls (DescribeTable, DescribeTimeToLive), outside the repository's per-call bound,
+ * and would otherwise hold the first request through the SDK's retries of a silent endpoint.
+ */
+function withinMs<T>(promise: Promise<T>, timeoutMs: number, operation: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new SessionStoreError('TIMEOUT', `${operation}: no answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
+function isTableNotFound(error: unknown): boolean {
+  if (isSessionStoreError(error, 'TABLE_NOT_FOUND')) return true;
+  return (error as { name?: unknown } | null)?.name === 'ResourceNotFoundException';
 }
 
 function hasStore(connect: ConnectLike): boolean {
@@ -240,7 +292,10 @@ function translateOptions(options: ConnectDynamoDBOptions) {
       );
     }
     repositoryOptions.indexAttributes = specialKeys.map(
-      (key): IndexAttribute => ({ ...key, required: skipThrowMissingSpecialKeys !== true }),
+      (key): IndexAttribute => ({
+        ...key,
+        required: skipThrowMissingSpecialKeys === undefined || skipThrowMissingSpecialKeys === null,
+      }),
     );
   }
   const provisioned = readCapacityUnits !== undefined || writeCapacityUnits !== undefined;

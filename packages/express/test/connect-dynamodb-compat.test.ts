@@ -1,6 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { DescribeTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import {
   createTestTable,
   dropTable,
@@ -11,7 +16,7 @@ import {
 import express from 'express';
 import session from 'express-session';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type * as Api from '../src/index';
 
 /**
@@ -446,6 +451,197 @@ for (const server of testServers()) {
         } finally {
           denying.destroy();
         }
+      });
+    });
+
+    describe("what connect-dynamodb 3.0.5's own tests check", () => {
+      it("initialize() calls the store's own describeSessionsTable, then createSessionsTable for a missing table, once", async () => {
+        const name = uniqueTableName('spied');
+        extraTables.push(name);
+        const store = new StoreClass({ table: name, client });
+        const describe = vi.spyOn(store, 'describeSessionsTable');
+        const create = vi.spyOn(store, 'createSessionsTable');
+        await store.initialize();
+        expect(describe).toHaveBeenCalledTimes(1);
+        expect(create).toHaveBeenCalledTimes(1);
+        expect(store.initialized).toBe(true);
+        await store.initialize();
+        await store.set('s1', storedSession(Date.now() + 60_000, { user: 'ann' }));
+        await store.get('s1');
+        expect(describe).toHaveBeenCalledTimes(1);
+        expect(create).toHaveBeenCalledTimes(1);
+        const described = await client.send(new DescribeTableCommand({ TableName: name }));
+        expect(described.Table?.TableStatus).toBe('ACTIVE');
+      });
+
+      it('initialize() describes an existing table once and creates nothing; initialized: true calls neither', async () => {
+        const existing = new StoreClass({ table, client });
+        const describe = vi.spyOn(existing, 'describeSessionsTable');
+        const create = vi.spyOn(existing, 'createSessionsTable');
+        await existing.initialize();
+        await existing.initialize();
+        expect(describe).toHaveBeenCalledTimes(1);
+        expect(create).not.toHaveBeenCalled();
+
+        const trusted = new StoreClass({ table, client, initialized: true });
+        const trustedDescribe = vi.spyOn(trusted, 'describeSessionsTable');
+        const trustedCreate = vi.spyOn(trusted, 'createSessionsTable');
+        await trusted.initialize();
+        expect(trustedDescribe).not.toHaveBeenCalled();
+        expect(trustedCreate).not.toHaveBeenCalled();
+      });
+
+      it('initialize() follows overrides: a describeSessionsTable that fails with ResourceNotFoundException leads to the overriding createSessionsTable', async () => {
+        class Overriding extends StoreClass {
+          calls: string[] = [];
+          override async describeSessionsTable(): Promise<never> {
+            this.calls.push('describe');
+            throw Object.assign(new Error('Requested resource not found'), {
+              name: 'ResourceNotFoundException',
+            });
+          }
+          override async createSessionsTable(): Promise<void> {
+            this.calls.push('create');
+          }
+        }
+        const store = new Overriding({ table, client });
+        await store.initialize();
+        await store.initialize();
+        expect(store.calls).toEqual(['describe', 'create']);
+
+        // any other failure of the override fails the check, which runs again next time
+        const denied = new StoreClass({ table, client });
+        let attempts = 0;
+        denied.describeSessionsTable = async () => {
+          attempts += 1;
+          throw Object.assign(new Error('denied'), { name: 'AccessDeniedException' });
+        };
+        const create = vi.spyOn(denied, 'createSessionsTable');
+        await expect(denied.initialize()).rejects.toMatchObject({ name: 'AccessDeniedException' });
+        await expect(denied.initialize()).rejects.toThrow('denied');
+        expect(attempts).toBe(2);
+        expect(create).not.toHaveBeenCalled();
+        expect(denied.initialized).toBe(false);
+      });
+
+      it('a session whose cookie has only maxAge expires maxAge from now, and comes back as stored', async () => {
+        const store = new StoreClass({ table, client, initialized: true, prefix: 'maxage:' });
+        const before = Date.now();
+        await store.set('s1', { cookie: { maxAge: 2_000 }, name: 'ann' } as never);
+        const after = Date.now();
+        const ttl = Number((await rawItem('maxage:s1'))?.expires?.N);
+        expect(ttl).toBeGreaterThanOrEqual(Math.ceil((before + 2_000) / 1000));
+        expect(ttl).toBeLessThanOrEqual(Math.ceil((after + 2_000) / 1000));
+        await expect(store.get('s1')).resolves.toEqual({ cookie: { maxAge: 2_000 }, name: 'ann' });
+        expect(store.getExpiresValue({ cookie: { maxAge: 2_000 } } as never)).toBe(
+          Math.ceil((Date.now() + 2_000) / 1000),
+        );
+
+        const touchedAt = Date.now();
+        const touched = await viaCallback<{ expires: number }>((callback) =>
+          store.touch('s1', { cookie: { maxAge: 2_000 }, name: 'ann' } as never, callback),
+        );
+        expect(touched.error).toBeNull();
+        expect(touched.result?.expires).toBeGreaterThanOrEqual(
+          Math.ceil((touchedAt + 2_000) / 1000),
+        );
+        expect(touched.result?.expires).toBeLessThanOrEqual(Math.ceil((Date.now() + 2_000) / 1000));
+      });
+
+      it('a session stored with a negative cookie.maxAge is gone, and reap() deletes it', async () => {
+        const store = new StoreClass({ table, client, initialized: true, prefix: 'negative:' });
+        const written = await viaCallback<void>((callback) =>
+          store.set('s1', { cookie: { maxAge: -20_000 }, name: 'old' } as never, callback),
+        );
+        expect(written.error).toBeNull();
+        expect(Number((await rawItem('negative:s1'))?.expires?.N)).toBeLessThan(nowSeconds());
+        const reaped = await viaCallback<number>((callback) => store.reap(callback));
+        expect(reaped.error).toBeNull();
+        expect(reaped.result).toBe(1);
+        expect(await rawItem('negative:s1')).toBeUndefined();
+        const got = await viaCallback<StoredSession | null>((callback) =>
+          store.get('s1', callback),
+        );
+        expect(got).toMatchObject({ error: null, result: null });
+      });
+
+      it('any given skipThrowMissingSpecialKeys, false included, writes a session that lacks a special key', async () => {
+        const specialKeys = [{ name: 'number_field', type: 'N' as const }];
+        for (const skipThrowMissingSpecialKeys of [false, true]) {
+          const store = new StoreClass({
+            table,
+            client,
+            initialized: true,
+            prefix: `skip-${skipThrowMissingSpecialKeys}:`,
+            specialKeys,
+            skipThrowMissingSpecialKeys,
+          });
+          const written = await viaCallback<void>((callback) =>
+            store.set('s1', storedSession(Date.now() + 60_000, { name: 'ann' }), callback),
+          );
+          expect(written.error).toBeNull();
+          const item = await rawItem(`skip-${skipThrowMissingSpecialKeys}:s1`);
+          expect(item?.number_field).toBeUndefined();
+          expect(JSON.parse(item?.sess?.S ?? '{}')).toMatchObject({ name: 'ann' });
+        }
+
+        // an app that saves before answering, so that a failed save is its answer
+        const savingApp = (skip: { skipThrowMissingSpecialKeys?: boolean }) => {
+          const app = express();
+          const store = new StoreClass({
+            table,
+            client,
+            initialized: true,
+            prefix: 'skip-app:',
+            specialKeys: [{ name: 'userId', type: 'S' }],
+            ...skip,
+          });
+          app.use(session({ store, secret: SECRET, resave: false, saveUninitialized: false }));
+          app.post('/login', (req, res) => {
+            (req.session as AppSession).user = 'ann';
+            req.session.save((error?: { code?: string }) =>
+              error ? res.status(500).json({ error: error.code }) : res.json({ id: req.sessionID }),
+            );
+          });
+          return app;
+        };
+        const login = await request(savingApp({ skipThrowMissingSpecialKeys: false }))
+          .post('/login')
+          .expect(200);
+        const { id } = login.body as { id: string };
+        expect(await rawItem(`skip-app:${id}`)).toBeDefined();
+        await request(savingApp({}))
+          .post('/login')
+          .expect(500, { error: 'MISSING_INDEX_ATTRIBUTE' });
+      });
+
+      it('stores and returns a special key of type N with the session, cookie untouched', async () => {
+        const store = new StoreClass({
+          table,
+          client,
+          initialized: true,
+          prefix: 'number:',
+          specialKeys: [{ name: 'number_field', type: 'N' }],
+        });
+        await store.set('s1', { cookie: { maxAge: 2_000 }, number_field: 42 } as never);
+        expect((await rawItem('number:s1'))?.number_field).toEqual({ N: '42' });
+        await expect(store.get('s1')).resolves.toEqual({
+          cookie: { maxAge: 2_000 },
+          number_field: 42,
+        });
+        expect(store.getParsedSession({ Item: {} })).toBeNull();
+      });
+
+      it('builds a DynamoDBClient when given none, and uses the client it is given', async () => {
+        const built = new StoreClass({ table: 'sessions-test' });
+        expect(built.client).toBeInstanceOf(DynamoDBClient);
+        built.close();
+        const given = new DynamoDBClient({ endpoint: 'http://localhost:23431' });
+        const store = new StoreClass({ client: given, table: 'sessions-test' });
+        expect(store.client).toBe(given);
+        const endpoint = await store.client.config.endpoint?.();
+        expect(endpoint).toMatchObject({ hostname: 'localhost', port: 23431, protocol: 'http:' });
+        given.destroy();
       });
     });
 
