@@ -90,7 +90,7 @@ const commands = {
       return 0;
     }
     // A Scan of the whole table, streamed page by page: memory stays flat however many there are.
-    for await (const { id, data } of repository.all()) console.log(describe(id, data));
+    for await (const { id, key, data } of repository.all()) console.log(describe(id ?? key, data));
     return 0;
   },
 
