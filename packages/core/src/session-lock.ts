@@ -38,7 +38,10 @@ export interface SessionLock<Data extends object = SessionData> {
   readonly id: string;
   /** The session as the locked read found it, or `null` (new, expired, destroyed, unreadable). */
   readonly data: Data | null;
-  /** Whether the hold is still on (no save, refresh, destroy or release yet, lease not over). */
+  /**
+   * Whether the handle still holds the table lock's token: no save, refresh, destroy or release
+   * yet (after the lease, the table judges whether the token still holds).
+   */
   readonly held: boolean;
   /** Writes `data` (or only the expiry, when unchanged) and ends the hold. */
   save(data: Data, expiry?: SessionExpiry | null): Promise<SaveOutcome>;

@@ -94,7 +94,8 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
    * Moves the expiry of session `id` to `expiry` when the stored one lags by more than the
    * refresh window (`touchAfterMs`, at most a quarter of the lifetime); never recreates it.
    */
-  refresh(id: string, expiry?: SessionExpiry | null): Promise<RefreshOutcome> {
+  async refresh(id: string, expiry?: SessionExpiry | null): Promise<RefreshOutcome> {
+    if (sessionIdProblem(this.options.prefix, id) !== undefined) return 'missing';
     return this.#refresh(id, expiry, undefined);
   }
 
@@ -136,9 +137,10 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
     if (sessionIdProblem(this.options.prefix, id) !== undefined) {
       return new HeldSession<Data>(id, null, undefined, undefined, this.#locked);
     }
+    const deadline = Date.now() + locking.waitMs;
     const turn = await this.#queue.enter(id, locking.waitMs, loggedSessionId(id));
     try {
-      return await this.#acquire(id, turn, Date.now() + locking.waitMs);
+      return await this.#acquire(id, turn, deadline);
     } catch (error) {
       turn.leave();
       throw error;
@@ -151,6 +153,8 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
     expiry: SessionExpiry | null | undefined,
     token: string | undefined,
   ): Promise<SaveOutcome> {
+    const problem = sessionIdProblem(this.options.prefix, id);
+    if (problem !== undefined) throw new SessionStoreError('INVALID_SESSION_ID', problem);
     const fingerprint = this.#fingerprint(data);
     const unchanged =
       fingerprint !== undefined && this.recent.recall(id)?.fingerprint === fingerprint;

@@ -132,6 +132,7 @@ export class DynamoDBStore<
   /** Deletes session `sid` (ending the lock a request of this process holds on it). */
   override destroy(sid: string, callback?: NodeCallback<void>): Promise<void> {
     const lock = this.#held.get(sid);
+    this.#held.delete(sid);
     return settle(lock ? lock.destroy() : this.repository.destroy(sid), callback);
   }
 

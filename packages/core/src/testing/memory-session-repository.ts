@@ -66,6 +66,28 @@ export class MemorySessionRepository<
     });
     this.storage = storage;
   }
+
+  /** Table management is DynamoDB's alone: rejects with `UNSUPPORTED`. */
+  override createTable(): Promise<never> {
+    return Promise.reject(unsupported('createTable'));
+  }
+
+  /** Table management is DynamoDB's alone: rejects with `UNSUPPORTED`. */
+  override tableStatus(): Promise<never> {
+    return Promise.reject(unsupported('tableStatus'));
+  }
+
+  /** Table management is DynamoDB's alone: rejects with `UNSUPPORTED`. */
+  override describeTable(): Promise<never> {
+    return Promise.reject(unsupported('describeTable'));
+  }
+}
+
+function unsupported(call: string): SessionStoreError {
+  return new SessionStoreError(
+    'UNSUPPORTED',
+    `${call}() needs DynamoDB; the memory repository has no table`,
+  );
 }
 
 /** A {@link MemorySessionRepository}: `createMemoryRepository({ now: () => clock })`. */
