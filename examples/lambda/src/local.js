@@ -9,18 +9,19 @@
  * `AWS_REGION` (a real table, with your AWS credentials) use that instead, like the other
  * examples; `SESSIONS_TABLE` names the table (default `sessions`), which is created if missing.
  */
-import dynalite from 'dynalite';
+import { startLocalDynamoDB } from '@dynamodb-session/core/testing';
 import { httpApiEvent, restApiEvent } from './api-gateway-events.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const embedded = process.env.DYNAMODB_ENDPOINT || process.env.AWS_REGION ? undefined : dynalite();
+const embedded =
+  process.env.DYNAMODB_ENDPOINT || process.env.AWS_REGION
+    ? undefined
+    : await startLocalDynamoDB({ tableName: process.env.SESSIONS_TABLE ?? 'sessions' });
 if (embedded) {
-  await new Promise((resolve) => embedded.listen(0, '127.0.0.1', () => resolve(undefined)));
-  const { port } = /** @type {import('node:net').AddressInfo} */ (embedded.address());
   // What the handler reads: here an endpoint and throwaway credentials for dynalite; in Lambda,
   // AWS_REGION and the role's credentials, set by the runtime.
-  process.env.DYNAMODB_ENDPOINT = `http://127.0.0.1:${port}`;
+  process.env.DYNAMODB_ENDPOINT = embedded.endpoint;
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
 }
@@ -33,7 +34,7 @@ console.log(`cold start: client and store built, ${requestCount()} DynamoDB requ
 // The deployment: in AWS the table comes from your infrastructure code, not from the function.
 const table = await store.repository.createTable().catch(failedToReachTable);
 console.log(
-  `table "${store.repository.options.table}" ${table.created ? 'created' : 'found'} on ${
+  `table "${store.repository.options.table}" ${embedded || table.created ? 'created' : 'found'} on ${
     process.env.DYNAMODB_ENDPOINT ?? `AWS ${process.env.AWS_REGION}`
   }${embedded ? ' (embedded dynalite)' : ''}\n`,
 );
@@ -72,7 +73,7 @@ console.log(
   `\n${invocations.length} invocations served by the client and store of one cold start; DynamoDB requests: ${JSON.stringify(store.repository.metrics().requests)}`,
 );
 client.destroy();
-embedded?.close();
+await embedded?.stop();
 
 /**
  * The parts of serverless-http's answer this runner reads. Set-Cookie headers set as a list (as
