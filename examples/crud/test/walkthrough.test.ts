@@ -33,7 +33,9 @@ describe('node src/walkthrough.js', () => {
         const run = await runScript('walkthrough.js', [], serverEnv(server.endpoint, table));
         expect(run.code).toBe(0);
 
-        const scan = await client.send(new ScanCommand({ TableName: table }));
+        const scan = await client.send(
+          new ScanCommand({ TableName: table, FilterExpression: 'attribute_exists(sess)' }),
+        );
         expect(scan.Items).toHaveLength(1);
         const item = scan.Items?.[0];
         expect(item?.userId).toEqual({ S: 'bob' });
