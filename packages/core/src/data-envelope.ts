@@ -118,7 +118,8 @@ export class DataEnvelope {
       const idLength = payload[0] as number;
       const id = payload.subarray(1, 1 + idLength);
       const key = this.#keys.find((candidate) => candidate.id.equals(id));
-      if (!key) throw new UnreadableItemError(`no encryption key with id "${id.toString('utf8')}"`);
+      if (!key)
+        throw new UnreadableItemError('the session is sealed with an unknown encryption key');
       const iv = payload.subarray(1 + idLength, 13 + idLength);
       const tag = payload.subarray(13 + idLength, 29 + idLength);
       const decipher = createDecipheriv('aes-256-gcm', key.key, iv);
@@ -131,6 +132,11 @@ export class DataEnvelope {
     else if (flags & GZIP) payload = gunzipSync(payload, bounded);
     return payload.toString('utf8');
   }
+}
+
+/** Whether `value` starts like a sealed session (the envelope's magic bytes). */
+export function isSealed(value: Uint8Array): boolean {
+  return value.length >= MAGIC.length && MAGIC.equals(Buffer.from(value.subarray(0, MAGIC.length)));
 }
 
 /** Checks encryption keys once, at construction: each must be 32 bytes with a short unique id. */

@@ -1,6 +1,11 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Item } from './conditions';
-import { DataEnvelope, MAX_SESSION_JSON_BYTES, UnreadableItemError } from './data-envelope';
+import {
+  DataEnvelope,
+  isSealed,
+  MAX_SESSION_JSON_BYTES,
+  UnreadableItemError,
+} from './data-envelope';
 import { SessionStoreError } from './errors';
 import { cookieOrExpireField, isExpired, type SessionDataExpiry, toTtlSeconds } from './expiry';
 import { indexAttributeValues } from './index-attributes';
@@ -124,9 +129,9 @@ export class ItemCodec {
     if (stored === undefined) return { data: null, problem: this.#strayAttributes(item) };
     let data: SessionData;
     try {
-      data = this.#decode(stored, item[this.#options.hashKey]?.S ?? '');
+      data = this.#decode(stored, String(item[this.#options.hashKey]?.S ?? ''));
     } catch (error) {
-      const key = item[this.#options.hashKey]?.S ?? '';
+      const key = String(item[this.#options.hashKey]?.S ?? '');
       return { data: null, problem: corrupt(key.slice(this.#options.prefix.length), error) };
     }
     const dataExpiry = this.#dataExpiry.read(data);
@@ -154,7 +159,7 @@ export class ItemCodec {
       pessimisticLocking?.leaseAttribute,
     ];
     if (Object.keys(item).every((name) => known.includes(name))) return undefined;
-    const key = item[hashKey]?.S ?? '';
+    const key = String(item[hashKey]?.S ?? '');
     return new SessionStoreError(
       'CORRUPT_SESSION',
       `the item of session ${loggedSessionId(key.slice(this.#options.prefix.length))} has no data attribute "${this.#options.dataAttribute}"`,
@@ -164,7 +169,7 @@ export class ItemCodec {
   #decode(stored: AttributeValue, key: string): SessionData {
     const encrypted = this.#envelope.encrypts && !this.#options.acceptUnencrypted;
     let data: unknown;
-    if (stored.B !== undefined) {
+    if (stored.B !== undefined && (encrypted || isSealed(stored.B))) {
       data = JSON.parse(this.#envelope.open(stored.B, key, encrypted));
     } else {
       if (encrypted)
@@ -183,8 +188,14 @@ export class ItemCodec {
     } catch (error) {
       throw new SessionStoreError(
         'INVALID_SESSION_DATA',
-        `the session data cannot be serialized (${(error as Error).name})`,
+        `the session data cannot be serialized (${errorName(error)})`,
         { cause: error },
+      );
+    }
+    if (!json?.startsWith('{')) {
+      throw new SessionStoreError(
+        'INVALID_SESSION_DATA',
+        'session data must serialize to an object',
       );
     }
     if (Buffer.byteLength(json, 'utf8') > MAX_SESSION_JSON_BYTES) {
@@ -217,11 +228,15 @@ export class ItemCodec {
 function corrupt(id: string, error: unknown): SessionStoreError {
   let reason = `${error instanceof Error ? error.name : 'an error'} while decoding it`;
   if (error instanceof UnreadableItemError) reason = error.message;
-  else if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') {
+  else if ((error as { code?: unknown } | null)?.code === 'ERR_BUFFER_TOO_LARGE') {
     reason = `it inflates beyond ${MAX_SESSION_JSON_BYTES} bytes`;
   }
   return new SessionStoreError(
     'CORRUPT_SESSION',
     `the item of session ${loggedSessionId(id)} holds no readable session: ${reason}`,
   );
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
 }

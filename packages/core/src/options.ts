@@ -10,6 +10,7 @@ import { ONE_DAY_MS, type SessionDataExpiry } from './expiry';
 import type { IndexAttribute } from './index-attributes';
 import { ENDPOINT_MESSAGE, formatOptionIssues } from './option-messages'; // issue-14
 import type { SerializerName, SessionSerializer } from './serializers';
+import { sessionIdProblem } from './session-key';
 import type { PessimisticLockingOptions } from './session-lock';
 import type { SessionLogger } from './session-logger';
 
@@ -66,7 +67,14 @@ export const sessionRepositoryOptionsSchema = z
       .regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'must be 3 to 255 characters of a-z, A-Z, 0-9, _ . -')
       .default('sessions'),
     hashKey: attributeName.default('id'),
-    prefix: z.string().max(1024).default('sess:'),
+    prefix: z
+      .string()
+      .max(1024)
+      .refine(
+        (prefix) => sessionIdProblem('', `${prefix}x`) === undefined,
+        'must be a well-formed string without control characters (no lone surrogate)',
+      )
+      .default('sess:'),
     expiresAttribute: attributeName.default('expires'),
     dataAttribute: attributeName.default('sess'),
     consistentRead: z.boolean().default(true),

@@ -23,7 +23,9 @@ export type SerializerName = 'json' | 'map';
  */
 export const jsonSerializer: SessionSerializer = {
   serialize(data) {
-    return { S: JSON.stringify(data) };
+    const json = JSON.stringify(data);
+    if (!json?.startsWith('{')) throw new TypeError('session data must serialize to an object');
+    return { S: json };
   },
   deserialize(value) {
     if (value.S !== undefined) return parseJsonSession(value.S);
@@ -41,7 +43,7 @@ export const jsonSerializer: SessionSerializer = {
  */
 export const mapSerializer: SessionSerializer = {
   serialize(data) {
-    const plain = JSON.parse(JSON.stringify(data)) as SessionData;
+    const plain = JSON.parse(jsonSerializer.serialize(data).S as string) as SessionData;
     return { M: marshall(plain, { removeUndefinedValues: true }) };
   },
   deserialize: jsonSerializer.deserialize,
@@ -59,9 +61,10 @@ export function serializeSession(serializer: SessionSerializer, data: SessionDat
   try {
     return serializer.serialize(data);
   } catch (error) {
+    const reason = error instanceof Error ? error.name : typeof error;
     throw new SessionStoreError(
       'INVALID_SESSION_DATA',
-      `the session data cannot be serialized: ${(error as Error).message}`,
+      `the session data cannot be serialized (${reason}; the data itself is not quoted)`,
       { cause: error },
     );
   }

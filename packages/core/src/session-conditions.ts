@@ -26,7 +26,7 @@ export class SessionConditions {
       compare(expiresAttribute, '<=', { N: String(Math.floor(now / 1000)) }),
     );
     return and(
-      this.#version(data as SessionData),
+      this.#version(data as SessionData, onlyLive),
       this.lockedFor(token, now),
       onlyLive && token === undefined ? notDestroyed : undefined,
     );
@@ -65,11 +65,18 @@ export class SessionConditions {
     );
   }
 
-  #version(data: SessionData) {
-    const { optimisticLocking, versionField, versionAttribute, hashKey } = this.#options;
+  /**
+   * Optimistic locking: the version read is still the stored one. Data without a version is a
+   * new session: no item (or, for `set`, only a destroyed session's tombstone) may be there.
+   */
+  #version(data: SessionData, onlyLive: boolean) {
+    const { optimisticLocking, versionField, versionAttribute, hashKey, dataAttribute } =
+      this.#options;
     if (!optimisticLocking) return undefined;
     const read = data[versionField];
-    if (typeof read !== 'number') return missing(hashKey);
+    if (typeof read !== 'number') {
+      return onlyLive ? missing(hashKey) : or(missing(hashKey), missing(dataAttribute));
+    }
     if (read === 0) return and(exists(hashKey), missing(versionAttribute));
     return compare(versionAttribute, '=', { N: String(read) });
   }

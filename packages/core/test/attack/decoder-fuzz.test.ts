@@ -11,6 +11,7 @@ import type { Item, SessionStoreError } from '../../src/index';
 import { createMemoryRepository } from '../../src/testing/index';
 import {
   BROTLI_GIB_OF_ZEROS,
+  bug,
   ENCRYPTION,
   envelope,
   FLAG_BROTLI,
@@ -73,7 +74,8 @@ const attributeValue: fc.Arbitrary<AttributeValue> = fc.letrec<{ value: Attribut
 /** A sealed session as each writing layout makes it, for the given item key. */
 function sealed(writer: DecoderName, data: object, key = KEY): AttributeValue {
   const repository = createMemoryRepository({ ...decoders[writer], now: () => NOW });
-  return repository.toItem(key.slice('sess:'.length), data).sess as AttributeValue;
+  return repository.toItem(key.slice('sess:'.length), data as Record<string, unknown>)
+    .sess as AttributeValue;
 }
 
 const sessionData = fc.dictionary(mapKey, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 });
@@ -262,7 +264,7 @@ describe('decoder fuzz through parseItem', { timeout: TIMEOUT }, () => {
   // BUG (robustness): a custom serializer that throws a non-Error, or a key attribute that is not
   // a string, makes parseItem throw a TypeError from its own error reporting (corrupt() reads
   // `error.code` and `key.slice`), instead of returning null with CORRUPT_SESSION.
-  it.fails('parseItem does not throw for an item whose key attribute is not a string', () => {
+  bug('parseItem does not throw for an item whose key attribute is not a string', () => {
     const repository = createMemoryRepository({});
     expect(
       repository.parseItem({ id: { S: 42 as unknown as string }, sess: { S: '{' } }),
@@ -272,7 +274,7 @@ describe('decoder fuzz through parseItem', { timeout: TIMEOUT }, () => {
   // BUG (minor, data loss): the serializers are documented to return the same data, but the map
   // serializer drops an own `__proto__` key (marshall skips it) that the json one keeps: data
   // parsed from user JSON (`JSON.parse('{"__proto__":...}')`) loses that field with 'map'.
-  it.fails('the map serializer keeps an own __proto__ key as the json serializer does', () => {
+  bug('the map serializer keeps an own __proto__ key as the json serializer does', () => {
     const data = JSON.parse('{"prefs":{"__proto__":{"theme":"dark"}},"n":1}') as Record<
       string,
       unknown
@@ -289,7 +291,7 @@ describe('decoder fuzz through parseItem', { timeout: TIMEOUT }, () => {
   // the session an attacker-chosen prototype: `session.isAdmin` is true although the stored map
   // holds no such field (util-dynamodb's unmarshall assigns `acc.__proto__`), with the default
   // json serializer too, which also reads maps.
-  it.fails('a map with a __proto__ key does not give the session inherited fields', () => {
+  bug('a map with a __proto__ key does not give the session inherited fields', () => {
     const item = JSON.parse(
       '{"id":{"S":"sess:p"},"sess":{"M":{"user":{"S":"bob"},"__proto__":{"M":{"isAdmin":{"BOOL":true}}}}}}',
     ) as Item;

@@ -119,7 +119,9 @@ describe('ids, prefixes and layouts on the memory repository', { timeout: TIMEOU
       // another app on the table, under a prefix neither starts nor is started by this one
       const neighbourPrefix = prefix === '' ? undefined : `\u{10FFFF}${prefix}`;
       const neighbour =
-        neighbourPrefix && createMemoryRepository({ ...options, prefix: neighbourPrefix });
+        neighbourPrefix === undefined
+          ? undefined
+          : createMemoryRepository({ ...options, prefix: neighbourPrefix });
       await neighbour?.set('n', { userId: 'u1' });
       for (const [index, id] of ids.entries()) {
         await repository.set(id, { index, userId: index % 2 === 0 ? 'u1' : 'u2' });
@@ -227,6 +229,52 @@ describe('ids, prefixes and layouts on the memory repository', { timeout: TIMEOU
       await repository.destroy(ids[0] as string);
       for (const [index, id] of ids.entries()) {
         expect(await repository.get(id)).toEqual(index === 0 ? null : { index });
+      }
+    },
+  );
+});
+
+describe('continuously refreshed sessions never expire (memory repository, injected clock)', {
+  timeout: TIMEOUT,
+}, () => {
+  test.prop(
+    [
+      fc.integer({ min: 2_000, max: 60_000 }),
+      fc.double({ min: 0.01, max: 0.5, noNaN: true }),
+      fc.oneof(fc.constant<'auto'>('auto'), fc.double({ min: 0, max: 20, noNaN: true })),
+      fc.constantFrom('refresh', 'save unchanged', 'save rolling', 'touch'),
+      fc.constantFrom(1, 2),
+      fc.integer({ min: 0, max: 999 }),
+    ],
+    params(100),
+  )(
+    'lifetime L, a refresh every r <= L/2, any touchAfterMs (up to 20 L): always readable',
+    async (lifetime, share, touchFactor, kind, repositories, offset) => {
+      const every = Math.max(1, Math.floor(lifetime * share));
+      const touchAfterMs: number | 'auto' =
+        touchFactor === 'auto' ? 'auto' : Math.min(86_399_999, Math.floor(lifetime * touchFactor));
+      let clock = 1_800_000_000_000 + offset;
+      const storage = new MemorySessionStorage();
+      const options = { now: () => clock, storage, touchAfterMs };
+      const actors = Array.from({ length: repositories }, () => createMemoryRepository(options));
+      const observer = createMemoryRepository({ now: () => clock, storage, trackedSessions: 0 });
+      const data = (expiresAt: number) => ({
+        user: 'u',
+        cookie: { originalMaxAge: lifetime, expires: new Date(expiresAt).toISOString() },
+      });
+      const first = clock + lifetime;
+      await actors[0]?.set('s', data(first), first);
+      for (let step = 0; step < 40; step++) {
+        clock += every - 1;
+        expect(await observer.get('s'), `just before refresh ${step}`).not.toBeNull();
+        clock += 1;
+        const actor = actors[step % actors.length] as (typeof actors)[number];
+        const expiresAt = clock + lifetime;
+        if (kind === 'refresh') await actor.refresh('s', expiresAt);
+        else if (kind === 'touch') await actor.touch('s', expiresAt);
+        else if (kind === 'save unchanged') await actor.save('s', data(first), expiresAt);
+        else await actor.save('s', data(expiresAt), expiresAt);
+        expect(await observer.get('s'), `after refresh ${step}`).not.toBeNull();
       }
     },
   );

@@ -3,7 +3,7 @@
  * table with a userId index on each local server, hand-built data envelopes (including
  * decompression bombs), a capturing logger and the property-run budget.
  */
-import { brotliDecompressSync, gzipSync } from 'node:zlib';
+import { brotliDecompressSync } from 'node:zlib';
 import {
   CreateTableCommand,
   type DynamoDBClient,
@@ -20,7 +20,7 @@ import {
   waitUntilActive,
 } from '@dynamodb-session/test-support';
 import { fc } from '@fast-check/vitest';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, it } from 'vitest';
 import { type Item, SessionRepository, SessionStoreError } from '../../src/index';
 import {
   createMemoryRepository,
@@ -37,6 +37,13 @@ export function runs(base: number): number {
 export function serverRuns(base: number): number {
   return RUNS > 0 ? Math.max(base, Math.floor(RUNS / 5)) : base;
 }
+
+/**
+ * A test that shows a known bug of the core: \`it.fails\` (it passes while the bug is there and
+ * fails once it is fixed: then turn it into \`it\`). \`SHOW_BUGS=1\` runs these as plain tests, to
+ * print each bug's failure.
+ */
+export const bug = (process.env.SHOW_BUGS ? it : it.fails) as typeof it.fails;
 
 /** Per-test timeout: generous for a long run. */
 export const TIMEOUT = RUNS > 0 ? 900_000 : 30_000;
@@ -170,19 +177,6 @@ export async function createIndexedTable(
   return table;
 }
 
-/** A client and a table with the userId index of its own, for the calling describe block. */
-export function useIndexedTable(server: TestServer): { client: DynamoDBClient; table: string } {
-  const handle = { client: localClient(server.endpoint), table: '' };
-  beforeAll(async () => {
-    handle.table = await createIndexedTable(handle.client);
-  }, 60_000);
-  afterAll(async () => {
-    await dropTable(handle.client, handle.table);
-    handle.client.destroy();
-  });
-  return handle;
-}
-
 export async function putRaw(client: DynamoDBClient, table: string, item: Item): Promise<void> {
   await client.send(new PutItemCommand({ TableName: table, Item: item }));
 }
@@ -213,11 +207,6 @@ export const GZIP_256_MIB_OF_ZEROS = brotliDecompressSync(
     'base64',
   ),
 );
-
-/** Gzip of `megabytes` MiB of zeros (for the memory repository, which has no item limit). */
-export function gzipOfZeros(megabytes: number): Buffer {
-  return gzipSync(Buffer.alloc(megabytes * 1024 * 1024), { level: 9 });
-}
 
 // ---------------------------------------------------------------------------------------------
 // Errors and logs
