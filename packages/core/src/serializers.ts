@@ -77,5 +77,18 @@ function parseJsonSession(text: string): SessionData {
 }
 
 function unmarshallSession(map: Record<string, AttributeValue>): SessionData {
+  if (holdsPrototypeKey({ M: map })) {
+    throw new TypeError('the stored map holds a "__proto__" key, which would set a prototype');
+  }
   return unmarshall(map, { wrapNumbers: false }) as SessionData;
+}
+
+/** Whether a stored map, at any depth, has a `__proto__` key (unmarshall would assign it). */
+function holdsPrototypeKey(value: AttributeValue | undefined): boolean {
+  if (value?.M) {
+    return Object.entries(value.M).some(
+      ([key, inner]) => key === '__proto__' || holdsPrototypeKey(inner),
+    );
+  }
+  return value?.L?.some((inner) => holdsPrototypeKey(inner)) ?? false;
 }
