@@ -1,4 +1,5 @@
 export { type NodeCallback, settle } from './callback-bridge';
+export { type CreateDynamoDBClientOptions, createDynamoDBClient } from './create-dynamodb-client';
 export type { CompressionOptions, EncryptionKey, EncryptionOptions } from './data-envelope';
 export {
   isConditionFailure,
