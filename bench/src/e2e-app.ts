@@ -81,6 +81,8 @@ process.on('message', (message: string) => {
   }
 });
 process.on('disconnect', () => process.exit(0));
+// a clean exit, so that a `--cpu-prof` profile is written
+process.on('SIGTERM', () => process.exit(0));
 
 async function start(): Promise<string> {
   if (framework === 'express') return startExpress();

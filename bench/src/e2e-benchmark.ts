@@ -123,7 +123,7 @@ export async function runE2eBenchmark(settings: E2eSettings): Promise<E2eRow[]> 
     // untimed warm-up, whichever app runs first is penalised.
     for (const app of WARMUP_APPS) {
       const table = await freshTable(setupClient, 'e2e-warmup');
-      const child = await startApp(app, server.endpoint, table, false);
+      const child = await startApp(app, 'read-heavy', server.endpoint, table, false);
       try {
         await loadApp(child, app, 'read-heavy', 0, {
           ...settings,
@@ -139,7 +139,7 @@ export async function runE2eBenchmark(settings: E2eSettings): Promise<E2eRow[]> 
       for (const workload of settings.workloads) {
         for (const app of rotate(settings.apps, round * 3)) {
           const table = await freshTable(setupClient, 'e2e');
-          const child = await startApp(app, server.endpoint, table, settings.capacity);
+          const child = await startApp(app, workload, server.endpoint, table, settings.capacity);
           try {
             rows.push(await loadApp(child, app, workload, round, settings));
           } finally {
@@ -333,6 +333,12 @@ function ratioCell(ratio: Spread): string {
     : `${ratio.median.toFixed(2)}× [${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)}]`;
 }
 
+/** `express-dynamodb-session-app-client-read-heavy-<ms since 1970>.cpuprofile`. */
+function profileName(app: AppUnderTest, workload: Workload): string {
+  const label = `${app.framework}-${app.store}-${app.client ?? 'none'}-${workload}`;
+  return `${label.replace(/[^a-zA-Z0-9]+/g, '-')}-${Date.now()}.cpuprofile`;
+}
+
 function rotate<T>(values: T[], by: number): T[] {
   const shift = by % values.length;
   return [...values.slice(shift), ...values.slice(0, shift)];
@@ -346,6 +352,7 @@ interface RunningApp {
 
 async function startApp(
   app: AppUnderTest,
+  workload: Workload,
   endpoint: string,
   table: string,
   capacity: boolean,
@@ -362,7 +369,18 @@ async function startApp(
       ...(capacity ? ['capacity'] : []),
     ],
     {
-      execArgv: ['--import', 'tsx'],
+      // BENCH_CPU_PROF=<directory>: each app writes a V8 CPU profile there when it stops
+      execArgv: [
+        '--import',
+        'tsx',
+        ...(process.env.BENCH_CPU_PROF
+          ? [
+              '--cpu-prof',
+              `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`,
+              `--cpu-prof-name=${profileName(app, workload)}`,
+            ]
+          : []),
+      ],
       stdio: ['pipe', 'pipe', 'inherit', 'ipc'],
       // connect-dynamodb's own client is a bare `new DynamoDBClient({})`: the environment points
       // it at the server, as it would at a region
