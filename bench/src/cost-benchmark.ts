@@ -29,20 +29,25 @@ export interface CostRow {
 }
 
 /**
- * Runs the e2e express apps of dynamodb-session (its defaults) and connect-dynamodb with
- * consumed capacity counted, and prices it at on-demand rates.
+ * Runs the e2e express apps of dynamodb-session (its defaults) and connect-dynamodb, each on its
+ * own client, with consumed capacity counted, one round, and prices it at on-demand rates.
  */
 export async function runCostBenchmark(
-  settings: Omit<E2eSettings, 'apps' | 'workloads' | 'capacity'>,
+  settings: Omit<E2eSettings, 'apps' | 'workloads' | 'capacity' | 'rounds'>,
 ): Promise<CostRow[]> {
   const rows = await runE2eBenchmark({
     ...settings,
+    rounds: 1,
     workloads: WORKLOADS,
     capacity: true,
     apps: [
-      { framework: 'express', store: 'dynamodb-session' },
-      { framework: 'express', store: 'dynamodb-session, touchAfterMs 10 min' },
-      { framework: 'express', store: 'connect-dynamodb' },
+      { framework: 'express', store: 'dynamodb-session', client: 'own client' },
+      {
+        framework: 'express',
+        store: 'dynamodb-session, touchAfterMs 10 min',
+        client: 'own client',
+      },
+      { framework: 'express', store: 'connect-dynamodb', client: 'own client' },
     ],
   });
   return rows.map((row) => {

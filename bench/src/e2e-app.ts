@@ -1,7 +1,8 @@
 /**
  * One web app with sessions, run in a process of its own by the e2e and cost benchmarks:
- * `e2e-app.ts <framework> <store> <endpoint> <table> [capacity]`. Prints its URL, then answers
- * IPC messages: `usage` (CPU and RSS so far) and `capacity` (DynamoDB capacity consumed).
+ * `e2e-app.ts <framework> <store> <client> <endpoint> <table> [capacity]`, `<client>` being a
+ * `ClientMode` of the e2e benchmark or `none`. Prints its URL, then answers IPC messages:
+ * `usage` (CPU and RSS so far) and `capacity` (DynamoDB capacity consumed).
  *
  * Routes: `GET /login` creates a session of about 1 KB; `GET /read` reads it and leaves it
  * unchanged; `GET /write` increments a counter in it.
@@ -10,8 +11,9 @@ import './env';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { SessionRepository } from '@dynamodb-session/core';
+import { createDynamoDBClient, type SessionRepository } from '@dynamodb-session/core';
 import { LOCAL_CLIENT_CONFIG } from '@dynamodb-session/test-support';
+import type { ClientMode } from './e2e-benchmark';
 import { type CapacityTotals, countCapacity } from './fixtures';
 
 /** The web frameworks the e2e benchmark runs. */
@@ -21,7 +23,8 @@ export type AppStore =
   | 'dynamodb-session'
   | 'dynamodb-session, touchAfterMs 10 min'
   | 'connect-dynamodb'
-  | 'memory';
+  | 'memory'
+  | 'cookie';
 
 /** What the app answers to an IPC `usage` message. */
 export interface AppUsage {
@@ -29,9 +32,10 @@ export interface AppUsage {
   rss: number;
 }
 
-const [framework, storeName, endpoint, table, capacityFlag] = process.argv.slice(2) as [
+const [framework, storeName, clientMode, endpoint, table, capacityFlag] = process.argv.slice(2) as [
   Framework,
   AppStore,
+  ClientMode | 'none',
   string,
   string,
   string | undefined,
@@ -45,11 +49,21 @@ const ONE_DAY_MS = 86_400_000;
 let repository: SessionRepository<object> | undefined;
 let connectCapacity: CapacityTotals | undefined;
 
-/** Options of every dynamodb-session store: the defaults, with the client built by the store. */
+/**
+ * The client the app hands to its store: a plain `new DynamoDBClient()` (`app client`), one from
+ * `createDynamoDBClient()`, or none (`own client`: the store builds its own).
+ */
+const appClient =
+  clientMode === 'app client'
+    ? new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint })
+    : clientMode === 'createDynamoDBClient'
+      ? createDynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint })
+      : undefined;
+
+/** Options of every dynamodb-session store: the defaults, with the app's client or their own. */
 const ourOptions = {
   table,
-  endpoint,
-  clientConfig: { ...LOCAL_CLIENT_CONFIG },
+  ...(appClient ? { client: appClient } : { endpoint, clientConfig: { ...LOCAL_CLIENT_CONFIG } }),
   returnConsumedCapacity: withCapacity,
   ...(storeName === 'dynamodb-session, touchAfterMs 10 min' && { touchAfterMs: 600_000 }),
 };
@@ -67,6 +81,8 @@ process.on('message', (message: string) => {
   }
 });
 process.on('disconnect', () => process.exit(0));
+// a clean exit, so that a `--cpu-prof` profile is written
+process.on('SIGTERM', () => process.exit(0));
 
 async function start(): Promise<string> {
   if (framework === 'express') return startExpress();
@@ -85,9 +101,14 @@ async function startExpress(): Promise<string> {
     store = ours;
   } else if (storeName === 'connect-dynamodb') {
     const ConnectDynamoDBStore = require('connect-dynamodb')({ session });
-    const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint });
-    if (withCapacity) connectCapacity = countCapacity(client);
-    store = new ConnectDynamoDBStore({ client, table, initialized: true });
+    // without an app client it builds `new DynamoDBClient({})`, configured by the environment
+    const connect = new ConnectDynamoDBStore({
+      ...(appClient && { client: appClient }),
+      table,
+      initialized: true,
+    });
+    if (withCapacity) connectCapacity = countCapacity(connect.client);
+    store = connect;
   }
   const app = express();
   app.use(
@@ -117,12 +138,17 @@ async function startExpress(): Promise<string> {
 async function startKoa(): Promise<string> {
   const Koa = require('koa');
   const session = require('koa-session').default;
-  const { DynamoDBStore } = await import('@dynamodb-session/koa');
-  const store = new DynamoDBStore(ourOptions);
-  repository = store.repository;
   const app = new Koa();
   app.keys = [SECRET];
-  app.use(session({ store, maxAge: ONE_DAY_MS }, app));
+  if (storeName === 'cookie') {
+    // koa-session's default: the session travels in the (signed) cookie itself
+    app.use(session({ maxAge: ONE_DAY_MS }, app));
+  } else {
+    const { DynamoDBStore } = await import('@dynamodb-session/koa');
+    const store = new DynamoDBStore(ourOptions);
+    repository = store.repository;
+    app.use(session({ store, maxAge: ONE_DAY_MS }, app));
+  }
   app.use((context: KoaContext) => {
     const { session: data } = context;
     if (context.path === '/login') {
@@ -141,14 +167,19 @@ async function startKoa(): Promise<string> {
 
 async function startFastify(): Promise<string> {
   const Fastify = require('fastify');
-  const { DynamoDBStore } = await import('@dynamodb-session/fastify');
-  const store = new DynamoDBStore(ourOptions);
-  repository = store.repository;
+  let store: unknown;
+  if (storeName !== 'memory') {
+    const { DynamoDBStore } = await import('@dynamodb-session/fastify');
+    const ours = new DynamoDBStore(ourOptions);
+    repository = ours.repository;
+    store = ours;
+  }
   const app = Fastify();
   await app.register(require('@fastify/cookie'));
   await app.register(require('@fastify/session'), {
     secret: SECRET,
-    store,
+    // without a store, @fastify/session keeps sessions in its MemoryStore
+    ...(store !== undefined && { store }),
     saveUninitialized: false,
     cookie: { maxAge: ONE_DAY_MS, secure: false },
   });

@@ -9,7 +9,7 @@ import { E2E_TARGETS, e2eRatio } from './e2e-benchmark';
 import { type RatioBar, ratiosSvg } from './ratios-chart';
 import type { StoreOpsRow } from './store-ops-benchmark';
 
-/** The start of each benchmark's `##` heading in results.md, which identifies its section. */
+/** The start of each benchmark's `##` heading in results.md. */
 export const SECTION_HEADINGS = {
   cleanup: '## Cleanup',
   listing: '## Listing',
@@ -20,35 +20,8 @@ export const SECTION_HEADINGS = {
 } as const;
 
 /**
- * The sections of an earlier results.md by benchmark name, so that a run of some benchmarks
- * keeps the others' results. The run's own closing lines are left out.
- */
-export function keptSections(file: string): Map<string, string> {
-  const sections = new Map<string, string>();
-  if (!existsSync(file)) return sections;
-  const chunks = readFileSync(file, 'utf8').split(/^(?=## )/m);
-  for (const chunk of chunks) {
-    const name = Object.entries(SECTION_HEADINGS).find(([, heading]) =>
-      chunk.startsWith(heading),
-    )?.[0];
-    if (!name) continue;
-    const text = chunk
-      .split(/\n\n/)
-      .filter(
-        (paragraph) =>
-          !paragraph.startsWith('Total benchmark time') &&
-          !paragraph.startsWith('Headline ratios') &&
-          !paragraph.startsWith('_(kept from an earlier run'),
-      )
-      .join('\n\n');
-    sections.set(name, text);
-  }
-  return sections;
-}
-
-/**
- * The SVG chart of the headline ratios, from the JSON results in `directory` (this run's or an
- * earlier one's); `undefined` when none of the new benchmarks has results there.
+ * The SVG chart of the headline ratios, from the JSON results this run wrote in `directory`;
+ * `undefined` when none of them is there.
  */
 export function headlineChart(directory: string): string | undefined {
   const bars: RatioBar[] = [];
@@ -59,6 +32,7 @@ export function headlineChart(directory: string): string | undefined {
         storeOps.find(
           (row) =>
             row.server === 'dynamodb-local' &&
+            row.client === 'plain client' &&
             row.concurrency === 32 &&
             row.operation === operation &&
             row.implementation === implementation,
@@ -67,7 +41,7 @@ export function headlineChart(directory: string): string | undefined {
       const connect = find('connect-dynamodb');
       if (ours && connect) {
         bars.push({
-          label: `store ${operation} ops/s vs connect-dynamodb (DynamoDB Local, 32 in flight)`,
+          label: `store ${operation} ops/s vs connect-dynamodb (DynamoDB Local, plain client, 32 in flight)`,
           value: ours / connect,
           higherIsBetter: true,
         });
@@ -93,15 +67,17 @@ export function headlineChart(directory: string): string | undefined {
   }
   const e2e = readJson<{ results: E2eRow[] }>(directory, 'e2e.json')?.results;
   if (e2e) {
-    for (const workload of ['read-heavy', 'write-every-request'] as const) {
-      const value = e2eRatio(e2e, workload);
-      if (value !== undefined) {
-        bars.push({
-          label: `express ${workload} req/s vs connect-dynamodb`,
-          value,
-          target: E2E_TARGETS[workload],
-          higherIsBetter: true,
-        });
+    for (const mode of ['app client', 'own client'] as const) {
+      for (const workload of ['read-heavy', 'write-every-request'] as const) {
+        const value = e2eRatio(e2e, workload, mode)?.median;
+        if (value !== undefined) {
+          bars.push({
+            label: `express ${workload} req/s vs connect-dynamodb (${mode})`,
+            value,
+            target: E2E_TARGETS[mode][workload],
+            higherIsBetter: true,
+          });
+        }
       }
     }
   }

@@ -1,6 +1,6 @@
 import './env';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,9 +11,11 @@ import { seconds } from './stats';
 
 const USAGE = `Usage: node --expose-gc --import tsx src/run.ts [options]
 
-  --quick              smaller sizes for a smoke run (results go to results/quick/)
+  --quick              smaller sizes for a smoke run (results go to results/quick/);
+                       BENCH_QUICK=1 in the environment does the same
   --only <name>        run one benchmark: cleanup, listing, store-ops, cpu, e2e or cost
-                       (sections of the benchmarks not run are kept in results.md)
+                       (results go to results/only-<name>/, or results/quick/only-<name>/;
+                       results/results.md is only written by a run of every benchmark)
   --no-dynalite        cleanup on DynamoDB Local only
   --latency-ms <n>     also run the cleanup on DynamoDB Local with n ms added before every
                        request (a stand-in for the network round trip); default 5, 0 skips it
@@ -28,6 +30,7 @@ const { values } = parseArgs({
     help: { type: 'boolean', default: false },
   },
 });
+const quick = values.quick || process.env.BENCH_QUICK === '1';
 if (values.help) {
   console.log(USAGE);
   process.exit(0);
@@ -40,17 +43,20 @@ if (values.only !== undefined && !(BENCHMARKS as readonly string[]).includes(val
 }
 const runs = (name: BenchmarkName) => values.only === undefined || values.only === name;
 
-const sizes = values.quick
+const sizes = quick
   ? {
       cleanupSessions: 2_000,
       rounds: 3,
       listingSessions: 5_000,
       storeOperations: 200,
-      cpuOperations: 2_000,
+      cpuOperations: 1_000,
       ownWorkIterations: 20_000,
-      e2eSeconds: 2.5,
+      e2eRounds: 1,
+      e2eSeconds: 2,
+      e2eWarmupSeconds: 0.5,
+      e2eCeilings: false,
       costSeconds: 2,
-      e2eSessions: 200,
+      e2eSessions: 100,
     }
   : {
       cleanupSessions: 20_000,
@@ -59,7 +65,10 @@ const sizes = values.quick
       storeOperations: 1_000,
       cpuOperations: 10_000,
       ownWorkIterations: 200_000,
+      e2eRounds: 3,
       e2eSeconds: 8,
+      e2eWarmupSeconds: 1,
+      e2eCeilings: true,
       costSeconds: 5,
       e2eSessions: 200,
     };
@@ -74,7 +83,12 @@ const targets: CleanupTarget[] = [
   ...(values['no-dynalite'] ? [] : [{ server: 'dynalite' as const, addedLatencyMs: 0 }]),
 ];
 const benchDirectory = fileURLToPath(new URL('..', import.meta.url));
-const resultsDirectory = join(benchDirectory, 'results', values.quick ? 'quick' : '');
+const resultsDirectory = join(
+  benchDirectory,
+  'results',
+  quick ? 'quick' : '',
+  values.only ? `only-${values.only}` : '',
+);
 const started = performance.now();
 const log = (line: string) =>
   console.error(`[${seconds(performance.now() - started).padStart(9)}] ${line}`);
@@ -86,18 +100,18 @@ const { runStoreOpsBenchmark, storeOpsMarkdown } = await import('./store-ops-ben
 const { cpuMarkdown, runCpuBenchmark } = await import('./cpu-benchmark');
 const { e2eMarkdown, runE2eBenchmark } = await import('./e2e-benchmark');
 const { costMarkdown, runCostBenchmark } = await import('./cost-benchmark');
-const { headlineChart, keptSections, SECTION_HEADINGS } = await import('./report');
+const { headlineChart, SECTION_HEADINGS } = await import('./report');
 
 const machine = machineInfo();
 const header = [
-  `# dynamodb-session benchmarks${values.quick ? ' (quick run)' : ''}`,
-  `Command: \`node scripts/pnpm.mjs --filter @dynamodb-session/bench bench${values.quick ? ' --quick' : ''}${values.only ? ` --only ${values.only}` : ''}\``,
+  `# dynamodb-session benchmarks${quick ? ' (quick run)' : ''}`,
+  `Command: \`node scripts/pnpm.mjs --filter @dynamodb-session/bench bench${quick ? ' --quick' : ''}${values.only ? ` --only ${values.only}` : ''}\``,
   machineTable(machine),
 ];
 const sections: string[] = [];
 const fresh = new Map<BenchmarkName, string[]>();
 mkdirSync(resultsDirectory, { recursive: true });
-const previous = keptSections(join(resultsDirectory, 'results.md'));
+for (const name of BENCHMARKS) rmSync(join(resultsDirectory, `${name}.json`), { force: true });
 
 if (runs('cleanup')) {
   const cleanup = await runCleanupBenchmark({
@@ -144,20 +158,28 @@ if (runs('cpu')) {
   writeJson('cpu.json', { machine, sizes, result: cpu });
   fresh.set('cpu', [`${SECTION_HEADINGS.cpu} per operation, transport stubbed`, cpuMarkdown(cpu)]);
 }
-const e2eBase = { sessions: sizes.e2eSessions, connections: 32, log };
+const e2eBase = {
+  sessions: sizes.e2eSessions,
+  connections: 32,
+  warmupSeconds: sizes.e2eWarmupSeconds,
+  log,
+};
 if (runs('e2e')) {
-  const { E2E_APPS, WORKLOADS } = await import('./e2e-benchmark');
+  const { e2eApps, WORKLOADS } = await import('./e2e-benchmark');
+  const loadBefore = os.loadavg()[0] ?? 0;
   const e2e = await runE2eBenchmark({
     ...e2eBase,
-    apps: E2E_APPS,
+    apps: e2eApps(sizes.e2eCeilings),
     workloads: WORKLOADS,
+    rounds: sizes.e2eRounds,
     durationSeconds: sizes.e2eSeconds,
     capacity: false,
   });
   writeJson('e2e.json', { machine, sizes, results: e2e });
   fresh.set('e2e', [
-    `${SECTION_HEADINGS.e2e}: apps on DynamoDB Local under autocannon, ${sizes.e2eSessions} rotating sessions, 32 connections, ${sizes.e2eSeconds} s a run`,
+    `${SECTION_HEADINGS.e2e}: apps on DynamoDB Local under autocannon, ${sizes.e2eSessions} rotating sessions, 32 connections, ${sizes.e2eRounds} round${sizes.e2eRounds > 1 ? 's' : ''} of ${sizes.e2eSeconds} s a run`,
     e2eMarkdown(e2e),
+    `Load average (1 min) before the e2e runs: ${loadBefore.toFixed(2)}, after: ${(os.loadavg()[0] ?? 0).toFixed(2)}.`,
   ]);
 }
 if (runs('cost')) {
@@ -168,16 +190,7 @@ if (runs('cost')) {
     costMarkdown(cost),
   ]);
 }
-for (const name of BENCHMARKS) {
-  const kept = previous.get(name);
-  const section = fresh.get(name);
-  if (section) sections.push(...section);
-  else if (kept) {
-    sections.push(
-      `${kept.trim()}\n\n_(kept from an earlier run: its machine and date are in \`${name}.json\`)_`,
-    );
-  }
-}
+for (const name of BENCHMARKS) sections.push(...(fresh.get(name) ?? []));
 const chart = headlineChart(resultsDirectory);
 if (chart) {
   writeFileSync(join(resultsDirectory, 'ratios.svg'), chart);

@@ -10,31 +10,28 @@
  * invocation after that only runs `handler`. So the client (with its open connections) and the
  * store are built here, once, and reused by every request the environment serves.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createDynamoDBClient } from '@dynamodb-session/core';
 import { DynamoDBStore } from '@dynamodb-session/express';
 import serverless from 'serverless-http';
 import { createApp } from './app.js';
 
-/** The DynamoDB client of this execution environment, built at cold start. */
-export const client = new DynamoDBClient({
+/**
+ * The DynamoDB client of this execution environment, built at cold start by
+ * `createDynamoDBClient()`: `cacheMiddleware: true` (less CPU per call), keep-alive agents (a
+ * warm environment reuses its TLS connection instead of paying a handshake per invocation; a
+ * connection closed while the environment was frozen fails its first use, and the retry
+ * recovers it), and a bound on each attempt that fails it (`throwOnRequestTimeout`): without
+ * one, an unanswered call waits for the Lambda timeout.
+ */
+export const client = createDynamoDBClient({
   // Set by Lambda. Credentials come from the function's role, through the environment.
   region: process.env.AWS_REGION,
   ...(process.env.DYNAMODB_ENDPOINT && { endpoint: process.env.DYNAMODB_ENDPOINT }),
   // Two attempts (the SDK's default is three): enough to recover a dropped connection, without
   // piling retries onto a request someone is waiting for.
   maxAttempts: 2,
-  // Caches the SDK's per-command middleware: less CPU per call.
-  cacheMiddleware: true,
-  requestHandler: {
-    // Bounds on each attempt; without them an unanswered call waits for the Lambda timeout.
-    connectionTimeout: 1_000,
-    requestTimeout: 2_000,
-    throwOnRequestTimeout: true,
-    // Keep-alive (the SDK v3 default, spelled out): a warm environment reuses its TLS
-    // connection to DynamoDB instead of paying a new handshake per invocation. A connection
-    // closed while the environment was frozen fails its first use, and the retry recovers it.
-    httpsAgent: { keepAlive: true },
-  },
+  connectionTimeoutMs: 1_000,
+  requestTimeoutMs: 2_000,
 });
 
 /**

@@ -23,13 +23,10 @@ export interface DynamoDBCallerOptions {
  * doing, counted in the metrics, logged when logging is on, its failure turned into a
  * `SessionStoreError`. After a call timed out, calls fail at once with `TIMEOUT` for a second
  * (at most `requestTimeoutMs`), so a request that makes several calls to a silent endpoint waits
- * one timeout, not several. A per-call abort signal is given only to clients without
- * `cacheMiddleware` (any per-call option turns that cache off; a client the repository builds
- * bounds its sockets with its request handler's timeout instead).
+ * one timeout, not several.
  */
 export class DynamoDBCaller {
   readonly #options: DynamoDBCallerOptions;
-  readonly #passSignal: boolean;
   readonly #failFast: FailFast;
 
   constructor(options: DynamoDBCallerOptions) {
@@ -37,8 +34,6 @@ export class DynamoDBCaller {
     this.#failFast = new FailFast({
       openMs: Math.min(FAIL_FAST_MAX_OPEN_MS, options.requestTimeoutMs),
     });
-    const config = options.client.config as { cacheMiddleware?: boolean } | undefined;
-    this.#passSignal = config?.cacheMiddleware !== true;
   }
 
   /** Sends `command` as `operation` (GetItem, PutItem...), for the driver. */
@@ -56,9 +51,7 @@ export class DynamoDBCaller {
     try {
       this.#failFast.before(`${operation} on ${table}`);
       sent = true;
-      output = await this.#bounded(
-        (options) => client.send(command as Command<Output>, options as never) as Promise<Output>,
-      );
+      output = await this.#bounded(client.send(command as Command<Output>) as Promise<Output>);
     } catch (error) {
       const failure = toSessionStoreError(error, `${operation} on ${table}`);
       if (sent) {
@@ -81,23 +74,20 @@ export class DynamoDBCaller {
   }
 
   /**
-   * Runs `send`, rejecting with a TimeoutError after `requestTimeoutMs` (the SDK heeds an abort
-   * signal only inside its HTTP handler: a call stuck earlier, on a credentials provider that
-   * never answers, would otherwise outlive the bound).
+   * `call`, or a TimeoutError after `requestTimeoutMs` whatever the call is doing (the SDK has no
+   * bound of its own by default, and a call stuck before its HTTP handler, on a credentials
+   * provider that never answers, would outlive any handler timeout). No abort signal is passed:
+   * per-call options cost the SDK's middleware cache and an AbortController on every call; the
+   * client's request timeout closes the socket of a call given up on.
    */
-  #bounded<Output>(
-    send: (options?: { abortSignal: AbortSignal }) => Promise<Output>,
-  ): Promise<Output> {
+  #bounded<Output>(call: Promise<Output>): Promise<Output> {
     const timeoutMs = this.#options.requestTimeoutMs;
-    const controller = this.#passSignal ? new AbortController() : undefined;
     return new Promise<Output>((resolve, reject) => {
       const timer = setTimeout(() => {
         const error = new Error(`no answer within ${timeoutMs} ms`);
         error.name = 'TimeoutError';
-        controller?.abort(error);
         reject(error);
       }, timeoutMs);
-      const call = controller ? send({ abortSignal: controller.signal }) : send();
       call.then(
         (output) => {
           clearTimeout(timer);

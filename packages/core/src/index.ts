@@ -12,6 +12,7 @@ export {
   missing,
   or,
 } from './conditions';
+export { type CreateDynamoDBClientOptions, createDynamoDBClient } from './create-dynamodb-client';
 export {
   type CompressionOptions,
   type EncryptionKey,

@@ -74,6 +74,7 @@ describe(`the built package ${manifest.name}`, () => {
         'mapSerializer',
         'createSessionTable',
         'describeSessionTable',
+        'createDynamoDBClient',
       ]),
     );
     expect(valueNames(cjs)).toEqual(names);
