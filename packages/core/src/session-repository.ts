@@ -193,6 +193,7 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
     if (this.options.optimisticLocking) {
       const version = Number(item[this.options.versionAttribute]?.N);
       (data as SessionData)[this.options.versionField] = version;
+      fingerprint = this.#fingerprint(data);
     }
     const legacy = this.codec.legacyKey(id);
     if (legacy) await this.driver.delete(legacy);
