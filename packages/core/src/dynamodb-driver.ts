@@ -77,7 +77,12 @@ export class DynamoDBDriver implements StorageDriver {
     return this.#conditional(this.#caller.send('PutItem', command));
   }
 
-  async update(key: Item, change: ItemChange, condition?: Condition): Promise<Item | undefined> {
+  async update(
+    key: Item,
+    change: ItemChange,
+    condition?: Condition,
+    returnItem = false,
+  ): Promise<Item | undefined> {
     const names = new ExpressionNames();
     const command = new UpdateItemCommand({
       ...this.#capacity,
@@ -86,7 +91,7 @@ export class DynamoDBDriver implements StorageDriver {
       UpdateExpression: compileChange(change, names),
       ConditionExpression: condition && compileCondition(condition, names),
       ...namesInput(names),
-      ReturnValues: 'ALL_NEW',
+      ...(returnItem && { ReturnValues: 'ALL_NEW' as const }),
     });
     try {
       return (

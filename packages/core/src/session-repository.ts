@@ -258,7 +258,12 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
         [ownerAttribute]: { S: token },
         [leaseAttribute]: { N: String(now + leaseMs) },
       };
-      const locked = await this.driver.update(key, { set: lease }, this.#conditions.lock(now));
+      const locked = await this.driver.update(
+        key,
+        { set: lease },
+        this.#conditions.lock(now),
+        true,
+      );
       if (locked) {
         const data = this.#read(id, locked);
         if (data === null) {

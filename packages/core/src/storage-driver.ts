@@ -54,10 +54,16 @@ export interface StorageDriver {
   /** Writes `item` whole when `condition` holds for what is stored. */
   put(item: Item, condition?: Condition): Promise<boolean>;
   /**
-   * Applies `change` to the item under `key` when `condition` holds; resolves the item as it is
-   * after the change, or `undefined` when the condition did not hold.
+   * Applies `change` to the item under `key` when `condition` holds; resolves `undefined` when
+   * the condition did not hold, else the item as it is after the change when `returnItem`, or
+   * an empty object.
    */
-  update(key: Item, change: ItemChange, condition?: Condition): Promise<Item | undefined>;
+  update(
+    key: Item,
+    change: ItemChange,
+    condition?: Condition,
+    returnItem?: boolean,
+  ): Promise<Item | undefined>;
   /** Deletes the item under `key` when `condition` holds. */
   delete(key: Item, condition?: Condition): Promise<boolean>;
   /** One page of a scan. */

@@ -109,7 +109,6 @@ describe('the requests a repository sends', () => {
         ':v0': { N: String(Math.ceil((NOW + 10_000) / 1000)) },
         ':v1': { N: String(NOW / 1000 + 1) },
       },
-      ReturnValues: 'ALL_NEW',
     });
   });
 

@@ -44,13 +44,18 @@ export class MemoryDriver implements StorageDriver {
     return true;
   }
 
-  async update(key: Item, change: ItemChange, condition?: Condition): Promise<Item | undefined> {
+  async update(
+    key: Item,
+    change: ItemChange,
+    condition?: Condition,
+    returnItem = false,
+  ): Promise<Item | undefined> {
     this.#metrics.request('UpdateItem');
     const stored = this.#read(key);
     if (condition && !holds(condition, stored)) return undefined;
     const changed = applyChange(stored ?? key, change);
     this.#storage.put(this.#keyOf(key), changed);
-    return structuredClone(changed);
+    return returnItem ? structuredClone(changed) : {};
   }
 
   async delete(key: Item, condition?: Condition): Promise<boolean> {
