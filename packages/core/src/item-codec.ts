@@ -16,6 +16,9 @@ import { isSessionData, type SessionData } from './session-data';
 import { hashSessionId, looksLikeHashedId, toSessionKey } from './session-key';
 import { loggedSessionId } from './session-logger';
 
+/** How long a destroyed session's tombstone keeps `save` and `touch` from bringing it back. */
+export const DESTROYED_SESSION_KEPT_MS = 3_600_000;
+
 /** What a stored item holds: its session data, or `null` with the problem when it is corrupt. */
 export interface ParsedItem {
   data: SessionData | null;
@@ -111,9 +114,13 @@ export class ItemCodec {
     return item;
   }
 
-  /** The tombstone a destroy leaves: the key and an expiry, no data; writes of `save` skip it. */
-  tombstone(key: Item, expiresAt: number): Item {
-    return { ...key, [this.#options.expiresAttribute]: { N: String(toTtlSeconds(expiresAt)) } };
+  /**
+   * The tombstone a destroy at `now` leaves: the key and an expiry {@link DESTROYED_SESSION_KEPT_MS}
+   * later, no data. `save` and `touch` never write over a live one.
+   */
+  tombstone(key: Item, now: number): Item {
+    const expires = toTtlSeconds(now + DESTROYED_SESSION_KEPT_MS);
+    return { ...key, [this.#options.expiresAttribute]: { N: String(expires) } };
   }
 
   /**

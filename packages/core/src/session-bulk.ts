@@ -143,13 +143,13 @@ export class SessionBulk {
 
   /** Destroys (with tombstones) the live sessions whose index attribute `name` is `value`. */
   destroyByAttribute(name: string, value: string | number, options: BulkOptions = {}) {
-    const expiresAt = this.#now() + 3_600_000;
+    const now = this.#now();
     return this.#inBatches(
       this.#keysOf(this.#query(name, value, options)),
       options,
       async (batch) => {
         await this.#driver.writeBatch(
-          batch.map((key) => this.#codec.tombstone(key, expiresAt)),
+          batch.map((key) => this.#codec.tombstone(key, now)),
           [],
         );
         return batch.length;
@@ -211,7 +211,7 @@ export class SessionBulk {
       throw new SessionStoreError('INVALID_SESSION_ID', 'the key is not one of this prefix');
     }
     const item = { [this.#options.hashKey]: { S: key } };
-    await this.#driver.put(this.#codec.tombstone(item, this.#now() + 3_600_000));
+    await this.#driver.put(this.#codec.tombstone(item, this.#now()));
   }
 
   #idOf(key: string): string | undefined {

@@ -19,11 +19,9 @@ import {
 } from './session-lock';
 import { loggedSessionId } from './session-logger';
 
+export { DESTROYED_SESSION_KEPT_MS } from './item-codec';
 export type { RepositoryStorage, SessionErrorListener, SessionItem } from './repository-base';
 export type { RefreshOutcome, SaveOutcome } from './session-lock';
-
-/** How long a destroyed session's tombstone keeps `save` and `touch` from bringing it back. */
-export const DESTROYED_SESSION_KEPT_MS = 3_600_000;
 
 /**
  * Sessions in one DynamoDB table (or another storage driver): a promise-based, framework-free
@@ -118,7 +116,7 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
     if (sessionIdProblem(this.options.prefix, id) !== undefined) return;
     this.recent.markGone(id);
     const key = this.codec.key(id);
-    await this.driver.put(this.codec.tombstone(key, this.now() + DESTROYED_SESSION_KEPT_MS));
+    await this.driver.put(this.codec.tombstone(key, this.now()));
     const legacy = this.codec.legacyKey(id);
     if (legacy) await this.driver.delete(legacy);
     this.log.write('destroy', () => ({ session: loggedSessionId(id) }));
