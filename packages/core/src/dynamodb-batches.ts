@@ -20,9 +20,6 @@ export interface BatchTable {
   expiresAttribute: string;
 }
 
-/** DynamoDB's limit on statements (and write requests) in one batch. */
-export const BATCH_SIZE = 25;
-
 /** Retries of throttled or unprocessed items of one batch, with exponential backoff. */
 const MAX_RETRIES = 8;
 

@@ -47,8 +47,6 @@ export interface RepositoryStorage {
  * of the prefix, table management, metrics and error reporting.
  */
 export abstract class RepositoryBase<Data extends object> {
-  /** The DynamoDB client in use (the caller's, or one the repository built). */
-  readonly client: DynamoDBClient;
   /** The validated options, defaults applied. */
   readonly options: Readonly<ResolvedSessionRepositoryOptions>;
   protected readonly driver: StorageDriver;
@@ -57,8 +55,8 @@ export abstract class RepositoryBase<Data extends object> {
   protected readonly log: DiagnosticLog;
   protected readonly now: () => number;
   protected readonly bulk: SessionBulk;
-  protected readonly dynamoDB: DynamoDBStorage;
   readonly #metrics = new StoreMetrics();
+  #dynamoDB: DynamoDBStorage | undefined;
   readonly #errorListeners = new Set<SessionErrorListener>();
 
   constructor(
@@ -67,14 +65,26 @@ export abstract class RepositoryBase<Data extends object> {
   ) {
     this.options = parseSessionRepositoryOptions(options);
     this.log = new DiagnosticLog(this.options.logger);
-    const context = { metrics: this.#metrics, log: this.log, report: this.report.bind(this) };
-    this.dynamoDB = new DynamoDBStorage(this.options, context);
-    this.client = this.dynamoDB.client;
     this.now = storage?.now ?? (() => Date.now());
     this.driver = storage ? storage.driver(this.#metrics) : this.dynamoDB.driver();
     this.codec = new ItemCodec(this.options);
     this.recent = new RecentSessions(this.options.trackedSessions);
     this.bulk = new SessionBulk(this.driver, this.codec, this.options, this.now);
+  }
+
+  /**
+   * The DynamoDB client in use: the caller's, or one the repository built (a repository over
+   * another driver builds it only when asked).
+   */
+  get client(): DynamoDBClient {
+    return this.dynamoDB.client;
+  }
+
+  /** The repository's DynamoDB side (client, caller, driver, table management), built once. */
+  protected get dynamoDB(): DynamoDBStorage {
+    const context = { metrics: this.#metrics, log: this.log, report: this.report.bind(this) };
+    this.#dynamoDB ??= new DynamoDBStorage(this.options, context);
+    return this.#dynamoDB;
   }
 
   /** The ids of the live sessions of this prefix; `UNSUPPORTED` with `hashSessionIds`. */
@@ -211,6 +221,6 @@ export abstract class RepositoryBase<Data extends object> {
 
   /** Releases the client if the repository built it; a client passed in is left alone. */
   close(): void {
-    if (this.dynamoDB.ownsClient) this.client.destroy();
+    if (this.#dynamoDB?.ownsClient) this.#dynamoDB.client.destroy();
   }
 }

@@ -18,10 +18,7 @@ import type { ResolvedSessionRepositoryOptions } from './options';
 import { RateLimiter } from './rate-limiter';
 import type { SessionData } from './session-data';
 import { fromSessionKey } from './session-key';
-import type { ItemPage, StorageDriver } from './storage-driver';
-
-/** DynamoDB's limit on write requests in one batch. */
-export const BATCH_SIZE = 25;
+import { BATCH_SIZE, type ItemPage, type StorageDriver } from './storage-driver';
 
 /**
  * A session's key as stored in the table (prefix included): what listings yield when ids are
@@ -65,7 +62,7 @@ export interface ReapResult extends ReapProgress {
 }
 
 /** The progress of a reap that has not started: every count at zero. */
-export function noReapProgress(): ReapProgress {
+function noReapProgress(): ReapProgress {
   return { found: 0, deleted: 0, kept: 0, scanRequests: 0, deleteRequests: 0 };
 }
 

@@ -50,7 +50,7 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
     this.log.write('repository created', () => ({
       table: this.options.table,
       prefix: this.options.prefix,
-      ownsClient: this.dynamoDB.ownsClient,
+      ownsClient: this.options.client === undefined,
     }));
   }
 
@@ -76,6 +76,7 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
    * Frameworks' writes go through {@link save}, which never brings a destroyed session back.
    */
   async set(id: string, data: Data, expiry?: SessionExpiry | null): Promise<void> {
+    this.#assertId(id);
     await this.#write(id, data, expiry, false);
   }
 
@@ -151,8 +152,7 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
     expiry: SessionExpiry | null | undefined,
     token: string | undefined,
   ): Promise<SaveOutcome> {
-    const problem = sessionIdProblem(this.options.prefix, id);
-    if (problem !== undefined) throw new SessionStoreError('INVALID_SESSION_ID', problem);
+    this.#assertId(id);
     const fingerprint = this.#fingerprint(data);
     const unchanged =
       fingerprint !== undefined && this.recent.recall(id)?.fingerprint === fingerprint;
@@ -163,7 +163,15 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
     return outcome;
   }
 
-  /** Writes the item; `false` when `onlyLive` and the session was destroyed meanwhile. */
+  #assertId(id: string): void {
+    const problem = sessionIdProblem(this.options.prefix, id);
+    if (problem !== undefined) throw new SessionStoreError('INVALID_SESSION_ID', problem);
+  }
+
+  /**
+   * Writes the item of a valid `id`; `false` when `onlyLive` and the session was destroyed
+   * meanwhile.
+   */
   async #write(
     id: string,
     data: Data,
@@ -172,8 +180,6 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
     token?: string,
     fingerprint = this.#fingerprint(data),
   ): Promise<boolean> {
-    const problem = sessionIdProblem(this.options.prefix, id);
-    if (problem !== undefined) throw new SessionStoreError('INVALID_SESSION_ID', problem);
     let item: Item;
     try {
       item = this.codec.toItem(id, data, this.#expiresAt(expiry));

@@ -1,5 +1,8 @@
 import type { Condition, Item, ItemChange } from './conditions';
 
+/** DynamoDB's limit on the writes (and statements) of one batch: what `writeBatch` and `deleteExpired` take. */
+export const BATCH_SIZE = 25;
+
 /** One page of a scan or a query: the items that passed the filter, and the key to go on from. */
 export interface ItemPage {
   items: Item[];
