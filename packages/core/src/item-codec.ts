@@ -13,6 +13,7 @@ import { itemSize, MAX_ITEM_BYTES } from './item-size';
 import type { ResolvedSessionRepositoryOptions } from './options';
 import { resolveSerializer, type SessionSerializer, serializeSession } from './serializers';
 import { isSessionData, type SessionData } from './session-data';
+import { type ExpiryFields, expiryFieldsOf } from './session-fingerprint';
 import { hashSessionId, looksLikeHashedId, toSessionKey } from './session-key';
 import { loggedSessionId } from './session-logger';
 
@@ -24,6 +25,10 @@ export interface ParsedItem {
   data: SessionData | null;
   /** Set when the item is unreadable (reported as `CORRUPT_SESSION`); never for an expired one. */
   problem?: SessionStoreError;
+  /** With `data`: the data attribute in its plain form (see {@link ItemCodec.plain}). */
+  plain?: AttributeValue;
+  /** With `data`: its expiry fields as stored, before the TTL brought them up to date. */
+  storedExpiry?: ExpiryFields;
 }
 
 /**
@@ -80,10 +85,11 @@ export class ItemCodec {
   }
 
   /**
-   * The item that stores `data` as session `id` until `expiresAt` (epoch ms). Throws
-   * `INVALID_SESSION_DATA`, `MISSING_INDEX_ATTRIBUTE` or `SESSION_TOO_LARGE`.
+   * The item that stores `data` as session `id` until `expiresAt` (epoch ms), with its data
+   * attribute from `plain` when the caller has it already. Throws `INVALID_SESSION_DATA`,
+   * `MISSING_INDEX_ATTRIBUTE` or `SESSION_TOO_LARGE`.
    */
-  toItem(id: string, data: object, expiresAt: number): Item {
+  toItem(id: string, data: object, expiresAt: number, plain?: AttributeValue): Item {
     if (!isSessionData(data)) {
       throw new SessionStoreError('INVALID_SESSION_DATA', 'session data must be an object');
     }
@@ -100,7 +106,7 @@ export class ItemCodec {
       ...values,
       [hashKey]: { S: key },
       [expiresAttribute]: { N: String(toTtlSeconds(expiresAt)) },
-      [dataAttribute]: this.#encode(this.#withoutVersion(data), key),
+      [dataAttribute]: this.#seal(plain ?? this.plain(data), key),
     };
     const version = this.#nextVersion(data);
     if (version !== undefined) item[this.#options.versionAttribute] = { N: String(version) };
@@ -135,21 +141,59 @@ export class ItemCodec {
     const stored = item[this.#options.dataAttribute];
     if (stored === undefined) return { data: null, problem: this.#strayAttributes(item) };
     let data: SessionData;
+    let plain: AttributeValue;
     try {
-      data = this.#decode(stored, String(item[this.#options.hashKey]?.S ?? ''));
+      [data, plain] = this.#decode(stored, String(item[this.#options.hashKey]?.S ?? ''));
     } catch (error) {
       const key = String(item[this.#options.hashKey]?.S ?? '');
       return { data: null, problem: corrupt(key.slice(this.#options.prefix.length), error) };
     }
     const dataExpiry = this.#dataExpiry.read(data);
     if (isExpired(ttl, dataExpiry, now)) return { data: null };
+    const storedExpiry = expiryFieldsOf(data);
     if (ttl !== undefined && dataExpiry !== undefined && dataExpiry <= ttl * 1000 - 1000) {
       this.#dataExpiry.write(data, ttl * 1000);
     }
     if (this.#options.optimisticLocking) {
       data[this.#options.versionField] = Number(item[this.#options.versionAttribute]?.N ?? 0);
     }
-    return { data };
+    return { data, plain, storedExpiry };
+  }
+
+  /**
+   * The data attribute of `data` in its plain form: what the serializer makes of it (JSON when
+   * writes are compressed or encrypted), before any sealing, without the version of optimistic
+   * locking. Throws `INVALID_SESSION_DATA` or `SESSION_TOO_LARGE`.
+   */
+  plain(data: object): AttributeValue {
+    if (!isSessionData(data)) {
+      throw new SessionStoreError('INVALID_SESSION_DATA', 'session data must be an object');
+    }
+    const stored = this.#withoutVersion(data);
+    if (!this.#sealsWrites) return serializeSession(this.#serializer, stored);
+    let json: string;
+    try {
+      json = JSON.stringify(stored);
+    } catch (error) {
+      throw new SessionStoreError(
+        'INVALID_SESSION_DATA',
+        `the session data cannot be serialized (${errorName(error)})`,
+        { cause: error },
+      );
+    }
+    if (!json?.startsWith('{')) {
+      throw new SessionStoreError(
+        'INVALID_SESSION_DATA',
+        'session data must serialize to an object',
+      );
+    }
+    if (Buffer.byteLength(json, 'utf8') > MAX_SESSION_JSON_BYTES) {
+      throw new SessionStoreError(
+        'SESSION_TOO_LARGE',
+        `the session's JSON exceeds ${MAX_SESSION_JSON_BYTES} bytes`,
+      );
+    }
+    return { S: json };
   }
 
   /**
@@ -173,45 +217,27 @@ export class ItemCodec {
     );
   }
 
-  #decode(stored: AttributeValue, key: string): SessionData {
+  /** The data `stored` holds, and its plain form. */
+  #decode(stored: AttributeValue, key: string): [SessionData, AttributeValue] {
     const encrypted = this.#envelope.encrypts && !this.#options.acceptUnencrypted;
     let data: unknown;
+    let plain = stored;
     if (stored.B !== undefined && (encrypted || isSealed(stored.B))) {
-      data = JSON.parse(this.#envelope.open(stored.B, key, encrypted));
+      const json = this.#envelope.open(stored.B, key, encrypted);
+      plain = { S: json };
+      data = JSON.parse(json);
     } else {
       if (encrypted)
         throw new UnreadableItemError('the session is not encrypted, and encryption is on');
       data = this.#serializer.deserialize(stored);
     }
     if (!isSessionData(data)) throw new UnreadableItemError('the session is not an object');
-    return data;
+    return [data, plain];
   }
 
-  #encode(data: SessionData, key: string): AttributeValue {
-    if (!this.#sealsWrites) return serializeSession(this.#serializer, data);
-    let json: string;
-    try {
-      json = JSON.stringify(data);
-    } catch (error) {
-      throw new SessionStoreError(
-        'INVALID_SESSION_DATA',
-        `the session data cannot be serialized (${errorName(error)})`,
-        { cause: error },
-      );
-    }
-    if (!json?.startsWith('{')) {
-      throw new SessionStoreError(
-        'INVALID_SESSION_DATA',
-        'session data must serialize to an object',
-      );
-    }
-    if (Buffer.byteLength(json, 'utf8') > MAX_SESSION_JSON_BYTES) {
-      throw new SessionStoreError(
-        'SESSION_TOO_LARGE',
-        `the session's JSON exceeds ${MAX_SESSION_JSON_BYTES} bytes`,
-      );
-    }
-    return this.#envelope.seal(json, key);
+  #seal(plain: AttributeValue, key: string): AttributeValue {
+    if (!this.#sealsWrites || plain.S === undefined) return plain;
+    return this.#envelope.seal(plain.S, key);
   }
 
   #withoutVersion(data: SessionData): SessionData {

@@ -1,17 +1,21 @@
-import { createHash } from 'node:crypto';
 import { toTtlSeconds } from './expiry';
 import type { SessionSerializer } from './serializers';
 import { isSessionData, type SessionData } from './session-data';
+import { type ExpiryFields, sha1Base64 } from './session-fingerprint';
 
 /** The longest window of `touchAfterMs: 'auto'`: 10 minutes. */
 export const AUTO_TOUCH_AFTER_MAX_MS = 600_000;
 
-/** What the repository last saw of a session: its content fingerprint and stored TTL. */
+/** What the repository last saw of a session: its stored data's fingerprint and TTL. */
 export interface RecentSession {
-  /** {@link fingerprintSession} of the data, expiry fields left out. */
+  /** The `fingerprintOf` the data attribute's plain form, as stored. */
   fingerprint: string;
   /** The TTL attribute's value, in epoch seconds. */
   ttlSeconds: number;
+  /** The stored data's expiry fields: a save puts them in its data before comparing. */
+  storedExpiry?: ExpiryFields;
+  /** The stored version, with optimistic locking. */
+  version?: number;
 }
 
 /**
@@ -37,15 +41,6 @@ export class RecentSessions {
       const oldest = this.#entries.keys().next().value;
       if (oldest !== undefined) this.#entries.delete(oldest);
     }
-  }
-
-  /**
-   * Records the fingerprint of session `id`'s data and its stored TTL; nothing when the memory is
-   * off, or the fingerprint or the TTL is unknown.
-   */
-  rememberData(id: string, fingerprint: string | undefined, ttlSeconds: number | undefined): void {
-    if (this.#capacity === 0 || fingerprint === undefined || ttlSeconds === undefined) return;
-    this.remember(id, { fingerprint, ttlSeconds });
   }
 
   /** Whether the memory is on (fingerprints are worth computing). */
@@ -109,7 +104,7 @@ export function fingerprintSession(
     const text = serializer
       ? JSON.stringify(serializer.serialize(stable))
       : JSON.stringify({ rest, cookie: stableCookie });
-    return createHash('sha1').update(text).digest('base64');
+    return sha1Base64(text);
   } catch {
     return undefined;
   }

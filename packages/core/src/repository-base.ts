@@ -3,7 +3,7 @@ import type { BulkOptions } from './bulk-options';
 import type { Item } from './conditions';
 import { DynamoDBStorage } from './dynamodb-storage';
 import { SessionStoreError, toSessionStoreError } from './errors';
-import { ItemCodec } from './item-codec';
+import { ItemCodec, type ParsedItem } from './item-codec';
 import {
   MAX_TIMER_MS,
   parseSessionRepositoryOptions,
@@ -191,9 +191,14 @@ export abstract class RepositoryBase<Data extends object> {
    * unreadable (an unreadable one is reported to the `onError` listeners as `CORRUPT_SESSION`).
    */
   parseItem(item: SessionItem, now: number = this.now()): Data | null {
-    const { data, problem } = this.codec.parse(item, now);
-    if (problem) this.report(problem);
-    return data as Data | null;
+    return this.parseStored(item, now).data as Data | null;
+  }
+
+  /** {@link parseItem}, with the plain form and stored expiry fields of the data it finds. */
+  protected parseStored(item: SessionItem, now: number): ParsedItem {
+    const parsed = this.codec.parse(item, now);
+    if (parsed.problem) this.report(parsed.problem);
+    return parsed;
   }
 
   /** Hands `error` to the `onError` listeners (for problems handled without failing a request). */

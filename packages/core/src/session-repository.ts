@@ -1,14 +1,20 @@
 import { randomUUID } from 'node:crypto';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Item } from './conditions';
 import { conflictError, lockTimeoutError, SessionStoreError } from './errors';
 import { type SessionExpiry, sessionExpiryMs, toTtlSeconds } from './expiry';
 import { LockQueue, type LockTurn } from './lock-queue';
 import type { ResolvedSessionRepositoryOptions, SessionRepositoryOptions } from './options';
-import { fingerprintSession, refreshCanWait } from './recent-sessions';
+import { type RecentSession, refreshCanWait } from './recent-sessions';
 import { RepositoryBase, type RepositoryStorage, type SessionItem } from './repository-base';
-import { resolveSerializer, type SessionSerializer } from './serializers';
 import { SessionConditions } from './session-conditions';
 import type { SessionData } from './session-data';
+import {
+  type ExpiryFields,
+  expiryFieldsOf,
+  fingerprintOf,
+  withExpiryFields,
+} from './session-fingerprint';
 import { sessionIdProblem } from './session-key';
 import {
   HeldSession,
@@ -20,6 +26,13 @@ import {
 import { loggedSessionId } from './session-logger';
 
 export { DESTROYED_SESSION_KEPT_MS } from './item-codec';
+
+/** A data attribute in its plain form, with its fingerprint when it was taken already. */
+interface PlainForm {
+  value: AttributeValue;
+  fingerprint?: string;
+}
+
 export type { RepositoryStorage, SessionErrorListener, SessionItem } from './repository-base';
 export type { RefreshOutcome, SaveOutcome } from './session-lock';
 
@@ -31,15 +44,12 @@ export type { RefreshOutcome, SaveOutcome } from './session-lock';
  */
 export class SessionRepository<Data extends object = SessionData> extends RepositoryBase<Data> {
   readonly #conditions: SessionConditions;
-  readonly #serializer: SessionSerializer | undefined;
   readonly #queue: LockQueue | undefined;
   readonly #locked: LockedOperations<Data>;
 
   constructor(options?: SessionRepositoryOptions, storage?: RepositoryStorage) {
     super(options, storage);
     this.#conditions = new SessionConditions(this.options);
-    const { serializer } = this.options;
-    this.#serializer = typeof serializer === 'object' ? resolveSerializer(serializer) : undefined;
     this.#queue = this.options.pessimisticLocking ? new LockQueue(this.now) : undefined;
     this.#locked = {
       save: (id, data, expiry, token) => this.#save(id, data, expiry, token),
@@ -153,12 +163,11 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
     token: string | undefined,
   ): Promise<SaveOutcome> {
     this.#assertId(id);
-    const fingerprint = this.#fingerprint(data);
-    const unchanged =
-      fingerprint !== undefined && this.recent.recall(id)?.fingerprint === fingerprint;
+    const recent = this.recent.recall(id);
+    const [unchanged, plain] = recent ? this.#compare(data, recent) : [false, undefined];
     let outcome: SaveOutcome = 'missing';
     if (unchanged) outcome = await this.#refresh(id, expiry, token);
-    else if (await this.#write(id, data, expiry, true, token, fingerprint)) outcome = 'written';
+    else if (await this.#write(id, data, expiry, true, token, plain)) outcome = 'written';
     this.log.write('save', () => ({ session: loggedSessionId(id), unchanged, outcome }));
     return outcome;
   }
@@ -169,8 +178,31 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
   }
 
   /**
-   * Writes the item of a valid `id`; `false` when `onlyLive` and the session was destroyed
-   * meanwhile.
+   * Whether `data` is what `recent` remembers as stored but for its expiry fields, and the plain
+   * form of `data` when working that out gave it. Data that cannot be serialized is changed.
+   */
+  #compare(data: Data, recent: RecentSession): [boolean, PlainForm | undefined] {
+    const { optimisticLocking, versionField } = this.options;
+    if (optimisticLocking && (data as SessionData)[versionField] !== recent.version) {
+      return [false, undefined];
+    }
+    const comparable = recent.storedExpiry
+      ? withExpiryFields(data as SessionData, recent.storedExpiry)
+      : data;
+    let value: AttributeValue;
+    try {
+      value = this.codec.plain(comparable);
+    } catch {
+      return [false, undefined];
+    }
+    const fingerprint = fingerprintOf(value);
+    const plain = comparable === data ? { value, fingerprint } : undefined;
+    return [fingerprint === recent.fingerprint, plain];
+  }
+
+  /**
+   * Writes the item of a valid `id` (its data attribute from `plain` when the caller has it);
+   * `false` when `onlyLive` and the session was destroyed meanwhile.
    */
   async #write(
     id: string,
@@ -178,11 +210,12 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
     expiry: SessionExpiry | null | undefined,
     onlyLive: boolean,
     token?: string,
-    fingerprint = this.#fingerprint(data),
+    plain?: PlainForm,
   ): Promise<boolean> {
     let item: Item;
     try {
-      item = this.codec.toItem(id, data, this.#expiresAt(expiry));
+      plain ??= { value: this.codec.plain(data) };
+      item = this.codec.toItem(id, data, this.#expiresAt(expiry), plain.value);
     } catch (error) {
       if (token !== undefined) await this.#releaseLock(id, token).catch(() => {});
       throw error;
@@ -197,11 +230,10 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
     if (this.options.optimisticLocking) {
       const version = Number(item[this.options.versionAttribute]?.N);
       (data as SessionData)[this.options.versionField] = version;
-      fingerprint = this.#fingerprint(data);
     }
     const legacy = this.codec.legacyKey(id);
     if (legacy) await this.driver.delete(legacy);
-    this.recent.rememberData(id, fingerprint, this.codec.ttlOf(item));
+    this.#remember(id, item, plain, expiryFieldsOf(data as SessionData));
     return true;
   }
 
@@ -299,17 +331,26 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
   }
 
   #read(id: string, item: Item | undefined): Data | null {
-    const data = item ? this.parseItem(item) : null;
-    if (data === null) this.recent.markGone(id);
-    else if (this.recent.enabled && item) {
-      this.recent.rememberData(id, this.#fingerprint(data), this.codec.ttlOf(item));
+    const parsed = item ? this.parseStored(item, this.now()) : undefined;
+    if (!item || !parsed?.data || !parsed.plain) {
+      this.recent.markGone(id);
+      return null;
     }
-    return data;
+    this.#remember(id, item, { value: parsed.plain }, parsed.storedExpiry);
+    return parsed.data as Data;
   }
 
-  #fingerprint(data: Data): string | undefined {
-    if (!this.recent.enabled) return undefined;
-    return fingerprintSession(data as SessionData, this.#serializer);
+  /** Remembers what `item` stores for session `id`: its data's fingerprint, expiry and TTL. */
+  #remember(id: string, item: Item, plain: PlainForm, storedExpiry?: ExpiryFields): void {
+    const ttlSeconds = this.codec.ttlOf(item);
+    if (!this.recent.enabled || ttlSeconds === undefined) return;
+    const { optimisticLocking, versionAttribute } = this.options;
+    this.recent.remember(id, {
+      fingerprint: plain.fingerprint ?? fingerprintOf(plain.value),
+      ttlSeconds,
+      storedExpiry,
+      version: optimisticLocking ? Number(item[versionAttribute]?.N ?? 0) : undefined,
+    });
   }
 
   #expiresAt(expiry: SessionExpiry | null | undefined): number {

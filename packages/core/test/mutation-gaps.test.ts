@@ -123,12 +123,6 @@ describe('recent sessions', () => {
     expect(recent.recall('a')).toEqual({ fingerprint: 'fa2', ttlSeconds: 3 });
     expect(recent.recall('c')).toEqual({ fingerprint: 'fc', ttlSeconds: 4 });
 
-    recent.rememberData('d', undefined, 5);
-    recent.rememberData('e', 'fe', undefined);
-    expect(recent.recall('d')).toBeUndefined();
-    expect(recent.recall('e')).toBeUndefined();
-    expect(recent.recall('c')).toBeDefined();
-
     recent.markGone('a');
     expect(recent.recall('a')).toEqual({ fingerprint: 'fa2', ttlSeconds: 0 });
     recent.markAllGone();
@@ -139,9 +133,7 @@ describe('recent sessions', () => {
     const off = new RecentSessions(0);
     expect(off.enabled).toBe(false);
     off.remember('a', { fingerprint: 'fa', ttlSeconds: 1 });
-    off.rememberData('b', 'fb', 1);
     expect(off.recall('a')).toBeUndefined();
-    expect(off.recall('b')).toBeUndefined();
   });
 
   it('lets a refresh wait only while the stored TTL lags by at most the window, never ahead', () => {

@@ -67,6 +67,22 @@ describe('save', () => {
     });
   });
 
+  it('compares with the data as stored, not as a read brought its expiry up to the TTL', async () => {
+    const cookie = { originalMaxAge: 3_600_000, expires: new Date(NOW + 1_000).toISOString() };
+    dynamo.on(GetItemCommand).resolves(storedItem({ n: 1, cookie }, inOneHour));
+    const repository = new SessionRepository({ client, touchAfterMs: 0 });
+    const read = await repository.get('abc');
+    expect(read?.cookie).toEqual({
+      ...cookie,
+      expires: new Date(Math.ceil(inOneHour / 1000) * 1000).toISOString(),
+    });
+    const later = inOneHour + 60_000;
+    const rolled = { n: 1, cookie: { ...cookie, expires: new Date(later) } };
+    expect(await repository.save('abc', rolled, later)).toBe('refreshed');
+    expect(dynamo).toHaveReceivedCommandTimes(PutItemCommand, 0);
+    expect(await repository.save('abc', { ...rolled, n: 2 }, later)).toBe('written');
+  });
+
   it('writes nothing for unchanged data whose expiry has not moved a whole second', async () => {
     dynamo.on(GetItemCommand).resolves(storedItem({ n: 1 }, inOneHour));
     const repository = new SessionRepository({ client, touchAfterMs: 0 });
