@@ -336,7 +336,7 @@ function ratioCell(ratio: Spread): string {
 /** `express-dynamodb-session-app-client-read-heavy-<ms since 1970>.cpuprofile`. */
 function profileName(app: AppUnderTest, workload: Workload): string {
   const label = `${app.framework}-${app.store}-${app.client ?? 'none'}-${workload}`;
-  return `${label.replace(/[^a-zA-Z0-9]+/g, '-')}-${Date.now()}.cpuprofile`;
+  return `${label.replace(/[^a-zA-Z0-9]+/g, '-')}-${Date.now()}`;
 }
 
 function rotate<T>(values: T[], by: number): T[] {
@@ -369,15 +369,15 @@ async function startApp(
       ...(capacity ? ['capacity'] : []),
     ],
     {
-      // BENCH_CPU_PROF=<directory>: each app writes a V8 CPU profile there when it stops
+      // BENCH_CPU_PROF=<directory>: each app writes V8 CPU profiles into a folder of its own there
+      // when it stops, one a thread (the largest is the app's main thread; the other, tsx's loader)
       execArgv: [
         '--import',
         'tsx',
         ...(process.env.BENCH_CPU_PROF
           ? [
               '--cpu-prof',
-              `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`,
-              `--cpu-prof-name=${profileName(app, workload)}`,
+              `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}/${profileName(app, workload)}`,
             ]
           : []),
       ],

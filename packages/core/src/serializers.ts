@@ -39,11 +39,16 @@ export const jsonSerializer: SessionSerializer = {
  * Values take JSON's shape first (Dates become ISO strings, `undefined` is dropped), so both
  * serializers return the same data. It also reads JSON strings written by the default.
  * DynamoDB numbers hold 38 digits: numbers beyond `Number.MAX_SAFE_INTEGER` are rejected with
- * `INVALID_SESSION_DATA` (store them as strings, or use the JSON serializer).
+ * `INVALID_SESSION_DATA` (store them as strings, or use the JSON serializer), as are own
+ * `__proto__` keys (marshall would drop them; a map holding one is refused on read).
  */
 export const mapSerializer: SessionSerializer = {
   serialize(data) {
-    const plain = JSON.parse(jsonSerializer.serialize(data).S as string) as SessionData;
+    const json = jsonSerializer.serialize(data).S as string;
+    const plain = JSON.parse(json) as SessionData;
+    if (json.includes('"__proto__":') && holdsOwnPrototypeKey(plain)) {
+      throw new TypeError('a "__proto__" key cannot be stored in a map (use the json serializer)');
+    }
     return { M: marshall(plain, { removeUndefinedValues: true }) };
   },
   deserialize: jsonSerializer.deserialize,
@@ -81,6 +86,18 @@ function unmarshallSession(map: Record<string, AttributeValue>): SessionData {
     throw new TypeError('the stored map holds a "__proto__" key, which would set a prototype');
   }
   return unmarshall(map, { wrapNumbers: false }) as SessionData;
+}
+
+/**
+ * Whether plain data, at any depth, has an own `__proto__` key (as `JSON.parse` makes them):
+ * marshall would drop it, and a map holding one is refused on read.
+ */
+function holdsOwnPrototypeKey(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(holdsOwnPrototypeKey);
+  if (typeof value !== 'object' || value === null) return false;
+  return Object.entries(value).some(
+    ([key, inner]) => key === '__proto__' || holdsOwnPrototypeKey(inner),
+  );
 }
 
 /** Whether a stored map, at any depth, has a `__proto__` key (unmarshall would assign it). */
