@@ -25,6 +25,12 @@ export type DynamoDBStoreOptions<
   Repository extends SessionRepositoryLike<Data> = SessionRepositoryLike<Data>,
 > = RepositoryOrOptions<Data, Repository>;
 
+/** The parts of node's `ServerResponse` the store reads. */
+interface ClosingResponse {
+  closed?: boolean;
+  once?: (event: 'close', listener: () => void) => unknown;
+}
+
 /** The session object express-session hands to a store. */
 export type StoredSession = session.SessionData & SessionData;
 
@@ -80,7 +86,10 @@ export class DynamoDBStore<
   ): session.Session & session.SessionData {
     const created = super.createSession(req, sess);
     const lock = this.#locks.get(sess);
-    if (lock) this.#locks.set(created, lock);
+    if (lock) {
+      this.#locks.set(created, lock);
+      this.#endWithResponse(req, lock);
+    }
     return created;
   }
 
@@ -190,6 +199,22 @@ export class DynamoDBStore<
       this.#held.set(sid, lock);
     }
     return data as unknown as StoredSession | null;
+  }
+
+  /**
+   * Ends the hold of `lock` when the request's response closes, if the request's `set`, `touch`
+   * or `destroy` has not ended it (express-session sends none when the app unsets `req.session`,
+   * or when the response is torn down before it ends), and forgets it.
+   */
+  #endWithResponse(req: object, lock: SessionLock<Data>): void {
+    const response = (req as { res?: ClosingResponse }).res;
+    if (typeof response?.once !== 'function') return;
+    const end = () => {
+      if (this.#held.get(lock.id) === lock) this.#held.delete(lock.id);
+      lock.release().catch(() => {});
+    };
+    if (response.closed) end();
+    else response.once('close', end);
   }
 
   /** The lock this request's read of `sid` took, if it holds one; it stays with `sess`. */
