@@ -1,4 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { abandonCall, stopRetriesOfAbandonedCalls } from './abandoned-calls';
 import { isConditionFailure, type SessionStoreError, toSessionStoreError } from './errors';
 import { FAIL_FAST_MAX_OPEN_MS, FailFast } from './fail-fast';
 import type { DiagnosticLog } from './session-logger';
@@ -31,6 +32,7 @@ export class DynamoDBCaller {
 
   constructor(options: DynamoDBCallerOptions) {
     this.#options = options;
+    stopRetriesOfAbandonedCalls(options.client);
     this.#failFast = new FailFast({
       openMs: Math.min(FAIL_FAST_MAX_OPEN_MS, options.requestTimeoutMs),
     });
@@ -51,7 +53,10 @@ export class DynamoDBCaller {
     try {
       this.#failFast.before(`${operation} on ${table}`);
       sent = true;
-      output = await this.#bounded(client.send(command as Command<Output>) as Promise<Output>);
+      output = await this.#bounded(
+        client.send(command as Command<Output>) as Promise<Output>,
+        command,
+      );
     } catch (error) {
       const failure = toSessionStoreError(error, `${operation} on ${table}`);
       if (sent) {
@@ -78,12 +83,14 @@ export class DynamoDBCaller {
    * bound of its own by default, and a call stuck before its HTTP handler, on a credentials
    * provider that never answers, would outlive any handler timeout). No abort signal is passed:
    * per-call options cost the SDK's middleware cache and an AbortController on every call; the
-   * client's request timeout closes the socket of a call given up on.
+   * client's request timeout closes the socket of a call given up on, and the call is marked
+   * abandoned, so the SDK sends no further attempt of it.
    */
-  #bounded<Output>(call: Promise<Output>): Promise<Output> {
+  #bounded<Output>(call: Promise<Output>, command: object): Promise<Output> {
     const timeoutMs = this.#options.requestTimeoutMs;
     return new Promise<Output>((resolve, reject) => {
       const timer = setTimeout(() => {
+        abandonCall(command);
         const error = new Error(`no answer within ${timeoutMs} ms`);
         error.name = 'TimeoutError';
         reject(error);

@@ -42,7 +42,7 @@ export function conflictError(id: string, locked: boolean, cause?: unknown): Ses
   return new SessionStoreError(
     'CONFLICT',
     locked
-      ? `session ${id} is locked by another request; the write was not applied`
+      ? `session ${id} is locked by another request, or this request's lock ended (its lease ran out, or the session was destroyed); the write was not applied`
       : `session ${id} changed or was destroyed since it was read; the write was not applied`,
     cause === undefined ? undefined : { cause },
   );

@@ -1,7 +1,9 @@
+import { conflictError, SessionStoreError } from './errors';
 import type { SessionExpiry } from './expiry';
 import type { LockTurn } from './lock-queue';
 import { fingerprintSession } from './recent-sessions';
 import type { SessionData } from './session-data';
+import { loggedSessionId } from './session-logger';
 
 /** Opt-in pessimistic locking: one request at a time per session. */
 export interface PessimisticLockingOptions {
@@ -31,7 +33,8 @@ export type RefreshOutcome = 'refreshed' | 'skipped' | 'missing';
  * releases the table lock in the same request). After that, the handle's calls act as calls
  * without a lock: `refresh` and `release` do nothing, and a `save` of the data this handle
  * already wrote writes nothing (a framework's second, end-of-request save never undoes what the
- * next request wrote since).
+ * next request wrote since). Once a locked save failed with `CONFLICT` (the lock was lost),
+ * every later save of the handle fails with `CONFLICT` too, without writing.
  */
 export interface SessionLock<Data extends object = SessionData> {
   /** The session id. */
@@ -79,6 +82,7 @@ export class HeldSession<Data extends object> implements SessionLock<Data> {
   readonly #turn: LockTurn | undefined;
   #token: string | undefined;
   #written: string | undefined;
+  #lost = false;
 
   constructor(
     id: string,
@@ -100,6 +104,7 @@ export class HeldSession<Data extends object> implements SessionLock<Data> {
 
   async save(data: Data, expiry?: SessionExpiry | null): Promise<SaveOutcome> {
     const token = this.#end();
+    if (this.#lost) throw conflictError(loggedSessionId(this.id), true);
     const fingerprint = fingerprintSession(data as SessionData);
     if (token === undefined && fingerprint !== undefined && fingerprint === this.#written) {
       return 'skipped';
@@ -108,6 +113,10 @@ export class HeldSession<Data extends object> implements SessionLock<Data> {
       const outcome = await this.#operations.save(this.id, data, expiry, token);
       if (outcome === 'written' || token !== undefined) this.#written = fingerprint;
       return outcome;
+    } catch (error) {
+      const lockLost = error instanceof SessionStoreError && error.code === 'CONFLICT';
+      if (token !== undefined && lockLost) this.#lost = true;
+      throw error;
     } finally {
       this.#turn?.leave();
     }

@@ -106,7 +106,12 @@ export class DynamoDBStore<
   async #load(sessionId: string): Promise<Data | null> {
     if (!this.repository.options.pessimisticLocking) return this.repository.get(sessionId);
     const lock = await this.repository.lock(sessionId);
-    if (lock.held) this.#held.set(sessionId, lock);
+    if (lock.held) {
+      this.#held.set(sessionId, lock);
+      const { leaseMs } = this.repository.options.pessimisticLocking;
+      const forget = () => this.#held.get(sessionId) === lock && this.#held.delete(sessionId);
+      setTimeout(forget, leaseMs).unref();
+    }
     return lock.data;
   }
 }

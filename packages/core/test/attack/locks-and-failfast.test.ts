@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, request, type Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   createTestTable,
   dropTable,
@@ -13,8 +14,8 @@ import {
   testServers,
 } from '@dynamodb-session/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SessionRepository } from '../../src/index';
-import { bug, rejection } from './support';
+import { createDynamoDBClient, SessionRepository } from '../../src/index';
+import { rejection } from './support';
 
 const inOneHour = () => Date.now() + 3_600_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -179,28 +180,24 @@ describe(`attack: locks and fail-fast on ${server.name}`, () => {
       expect(await stored(id)).toMatchObject({ n: expect.any(Number) });
     });
 
-    // BUG (design gap): a holder told CONFLICT because its lease ran out and another request
-    // wrote meanwhile can save again through the same handle: the second save goes out without
-    // a lock and, once nobody holds one, overwrites the newer data with what was built on the
-    // stale read. Frameworks do this: an explicit `req.session.save()` that fails with CONFLICT
-    // is followed by the end-of-request save of the same session object. The handle could
-    // refuse further saves after its locked save lost the lock.
-    bug(
-      'a handle whose locked save failed with CONFLICT (lease lost) does not overwrite the next request on a second save',
-      async () => {
-        const id = newId();
-        const repository = locking({ leaseMs: 200 });
-        await repository.set(id, { n: 0 }, inOneHour());
-        const slow = await repository.lock(id);
-        await sleep(300);
-        const next = await repository.lock(id);
-        expect(next.data).toEqual({ n: 0 });
-        await next.save({ n: 1 }, inOneHour());
-        await expect(slow.save({ n: 99 }, inOneHour())).rejects.toMatchObject({ code: 'CONFLICT' });
-        await slow.save({ n: 99 }, inOneHour()).catch(() => {});
-        expect(await stored(id)).toEqual({ n: 1 });
-      },
-    );
+    // Fixed (found by this suite): a holder told CONFLICT because its lease ran out and another
+    // request wrote meanwhile could save again through the same handle: the second save went
+    // out without a lock and overwrote the newer data with what was built on the stale read
+    // (frameworks do this: an explicit `req.session.save()` that fails with CONFLICT, then the
+    // end-of-request save). The handle now refuses every save after its locked save lost the lock.
+    it('a handle whose locked save failed with CONFLICT (lease lost) does not overwrite the next request on a second save', async () => {
+      const id = newId();
+      const repository = locking({ leaseMs: 200 });
+      await repository.set(id, { n: 0 }, inOneHour());
+      const slow = await repository.lock(id);
+      await sleep(300);
+      const next = await repository.lock(id);
+      expect(next.data).toEqual({ n: 0 });
+      await next.save({ n: 1 }, inOneHour());
+      await expect(slow.save({ n: 99 }, inOneHour())).rejects.toMatchObject({ code: 'CONFLICT' });
+      await slow.save({ n: 99 }, inOneHour()).catch(() => {});
+      expect(await stored(id)).toEqual({ n: 1 });
+    });
   });
 
   describe('fail-fast circuit', () => {
@@ -259,76 +256,96 @@ describe(`attack: locks and fail-fast on ${server.name}`, () => {
   });
 
   describe('calls given up on by the timer', () => {
-    // BUG: a write the repository reported as TIMEOUT is not abandoned: the SDK retries the
-    // TimeoutError of its attempt (no abort signal stops it), and the retry lands after a later
-    // write that succeeded, putting back the older data (here an unconditional-enough save
-    // without locking: its condition only excludes a tombstone). The same holds for set() and
-    // for destroy()'s tombstone; a lock() given up on can likewise take the lock later, for
-    // nobody, until its lease ends.
-    bug(
-      'a save reported as TIMEOUT does not land after a later save that succeeded',
-      async () => {
-        const id = newId();
-        await locking().set(id, { n: 0 }, inOneHour());
-        const repository = proxied({ requestTimeoutMs: 300 });
-        try {
-          let staleAttempts = 0;
-          proxy.set((operation, body) => {
-            if (operation !== 'PutItem' || !body.includes('stale')) return 'forward';
-            staleAttempts += 1;
-            return staleAttempts <= 2 ? 'hang' : 'forward';
-          });
-          await expect(
-            repository.save(id, { n: 1, note: 'stale' }, inOneHour()),
-          ).rejects.toMatchObject({ code: 'TIMEOUT' });
-          await sleep(320); // the open second (min(1000, 300) ms) has passed
-          expect(await repository.save(id, { n: 2, note: 'fresh' }, inOneHour())).toBe('written');
-          await sleep(1_500);
-          expect(await stored(id)).toEqual({ n: 2, note: 'fresh' });
-          expect(staleAttempts).toBe(1);
-        } finally {
-          proxy.set(() => 'forward');
-          repository.close();
-        }
-      },
-      15_000,
-    );
-
-    // BUG (same cause): a lock() reported as TIMEOUT is retried by the SDK, and the retry takes
-    // the lock for a token nobody holds: the session stays locked until that lease ends, and the
-    // requests of every process wait for it (LOCK_TIMEOUT with the default waitMs < leaseMs).
-    bug(
-      'a lock() reported as TIMEOUT does not take the lock later for nobody',
-      async () => {
-        const id = newId();
-        await locking().set(id, { n: 0 }, inOneHour());
-        const repository = proxied({
-          requestTimeoutMs: 300,
-          pessimisticLocking: { leaseMs: 4_000, waitMs: 1_000 },
+    // Fixed (found by this suite): a write the repository reported as TIMEOUT was not abandoned:
+    // the SDK retried the TimeoutError of its attempt (no abort signal stops it), and the retry
+    // landed after a later write that succeeded, putting back the older data. The same held for
+    // set() and destroy()'s tombstone. A middleware on the client now fails the later attempts
+    // of a call the repository gave up on, before they are sent.
+    it('a save reported as TIMEOUT does not land after a later save that succeeded', async () => {
+      const id = newId();
+      await locking().set(id, { n: 0 }, inOneHour());
+      const repository = proxied({ requestTimeoutMs: 300 });
+      try {
+        let staleAttempts = 0;
+        proxy.set((operation, body) => {
+          if (operation !== 'PutItem' || !body.includes('stale')) return 'forward';
+          staleAttempts += 1;
+          return staleAttempts <= 2 ? 'hang' : 'forward';
         });
-        try {
-          let attempts = 0;
-          proxy.set((operation) => {
-            if (operation !== 'UpdateItem') return 'forward';
-            attempts += 1;
-            return attempts <= 2 ? 'hang' : 'forward';
-          });
-          await expect(repository.lock(id)).rejects.toMatchObject({ code: 'TIMEOUT' });
-          await sleep(1_500);
-          proxy.set(() => 'forward');
-          const next = await locking({ waitMs: 300 })
-            .lock(id)
-            .then(
-              (lock) => lock.held,
-              (error: { code?: string }) => error.code,
-            );
-          expect({ attempts, next }).toEqual({ attempts: 1, next: true });
-        } finally {
-          proxy.set(() => 'forward');
-          repository.close();
-        }
-      },
-      15_000,
-    );
+        await expect(
+          repository.save(id, { n: 1, note: 'stale' }, inOneHour()),
+        ).rejects.toMatchObject({ code: 'TIMEOUT' });
+        await sleep(320); // the open second (min(1000, 300) ms) has passed
+        expect(await repository.save(id, { n: 2, note: 'fresh' }, inOneHour())).toBe('written');
+        await sleep(1_500);
+        expect(await stored(id)).toEqual({ n: 2, note: 'fresh' });
+        expect(staleAttempts).toBe(1);
+      } finally {
+        proxy.set(() => 'forward');
+        repository.close();
+      }
+    }, 15_000);
+
+    // Fixed (same cause): a lock() reported as TIMEOUT was retried by the SDK, and the retry took
+    // the lock for a token nobody holds: the session stayed locked until that lease ended.
+    it('abandons calls on an app client that cached its handlers before the repository came', async () => {
+      const id = newId();
+      const appClient = createDynamoDBClient({
+        endpoint: proxy.endpoint,
+        region: 'us-east-1',
+        credentials,
+        requestTimeoutMs: 300,
+      });
+      await appClient.send(
+        new PutItemCommand({ TableName: table, Item: { id: { S: `sess:${id}` }, n: { N: '0' } } }),
+      );
+      const repository = new SessionRepository({ client: appClient, table, requestTimeoutMs: 300 });
+      try {
+        let staleAttempts = 0;
+        proxy.set((operation, body) => {
+          if (operation !== 'PutItem' || !body.includes('stale')) return 'forward';
+          staleAttempts += 1;
+          return 'hang';
+        });
+        await expect(repository.save(id, { note: 'stale' }, inOneHour())).rejects.toMatchObject({
+          code: 'TIMEOUT',
+        });
+        await sleep(1_000);
+        expect(staleAttempts).toBe(1);
+      } finally {
+        proxy.set(() => 'forward');
+        appClient.destroy();
+      }
+    }, 15_000);
+
+    it('a lock() reported as TIMEOUT does not take the lock later for nobody', async () => {
+      const id = newId();
+      await locking().set(id, { n: 0 }, inOneHour());
+      const repository = proxied({
+        requestTimeoutMs: 300,
+        pessimisticLocking: { leaseMs: 4_000, waitMs: 1_000 },
+      });
+      try {
+        let attempts = 0;
+        proxy.set((operation) => {
+          if (operation !== 'UpdateItem') return 'forward';
+          attempts += 1;
+          return attempts <= 2 ? 'hang' : 'forward';
+        });
+        await expect(repository.lock(id)).rejects.toMatchObject({ code: 'TIMEOUT' });
+        await sleep(1_500);
+        proxy.set(() => 'forward');
+        const next = await locking({ waitMs: 300 })
+          .lock(id)
+          .then(
+            (lock) => lock.held,
+            (error: { code?: string }) => error.code,
+          );
+        expect({ attempts, next }).toEqual({ attempts: 1, next: true });
+      } finally {
+        proxy.set(() => 'forward');
+        repository.close();
+      }
+    }, 15_000);
   });
 });
