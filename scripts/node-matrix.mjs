@@ -4,8 +4,9 @@
  * run (22 and 24), each an exact `node` package from the npm registry started through `npx`:
  * the repository contract and the built packages of the core; the adapter contracts and built
  * packages of express, koa and fastify (real frameworks on real local servers); the
- * connect-dynamodb drop-in (CommonJS); the CLI's executable. The
- * machine's own Node (20) runs the whole suite in `vitest run`. Prints one line per Node
+ * connect-dynamodb drop-in (CommonJS); the CLI's executable, on dynalite only (which then runs
+ * on that Node too; DynamoDB Local, a Java server, is the same whatever the Node). The
+ * machine's own Node (20) runs the whole suite, on both servers, in `vitest run`. Prints one line per Node
  * version and, last, the total of the whole test command (the counts the preceding `vitest run`
  * left in node_modules/.cache/test-summary.json, plus these); exits non-zero on any failure.
  * Run after the build.
@@ -134,7 +135,11 @@ function npxNode(version, args, stdout) {
     cwd: root,
     encoding: 'utf8',
     stdio: ['ignore', stdout, 'inherit'],
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: {
+      ...process.env,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      TEST_SERVERS: 'dynalite',
+    },
   });
 }
 

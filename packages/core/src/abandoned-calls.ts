@@ -11,10 +11,13 @@ const clientsWithMiddleware = new WeakSet<object>();
  * retry middleware) and fails the attempt, without sending it, when the repository gave that
  * call up ({@link abandonCall}). Without it, the SDK retries an attempt that timed out after the
  * repository has reported `TIMEOUT`, and the retry can land later: a write over newer data, a
- * lock taken for nobody. It does nothing to the client's other calls.
+ * lock taken for nobody. It does nothing to the client's other calls, and nothing to a stand-in
+ * client without a middleware stack.
  */
 export function stopRetriesOfAbandonedCalls(client: DynamoDBClient): void {
-  if (clientsWithMiddleware.has(client)) return;
+  if (clientsWithMiddleware.has(client) || typeof client.middlewareStack?.add !== 'function') {
+    return;
+  }
   clientsWithMiddleware.add(client);
   client.middlewareStack.add(
     (next) => (args) => {

@@ -49,19 +49,18 @@ export class DynamoDBCaller {
         outcome,
       }));
     let output: Output;
-    let sent = false;
+    let startedAt: number | undefined;
     try {
-      this.#failFast.before(`${operation} on ${table}`);
-      sent = true;
+      startedAt = this.#failFast.before(`${operation} on ${table}`);
       output = await this.#bounded(
         client.send(command as Command<Output>) as Promise<Output>,
         command,
       );
     } catch (error) {
       const failure = toSessionStoreError(error, `${operation} on ${table}`);
-      if (sent) {
+      if (startedAt !== undefined) {
         metrics.request(operation);
-        if (failure.code === 'TIMEOUT') this.#failFast.onTimeout();
+        if (failure.code === 'TIMEOUT') this.#failFast.onTimeout(startedAt);
         else this.#failFast.onSuccess();
       }
       const conditionFailed = isConditionFailure(failure);

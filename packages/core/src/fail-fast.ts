@@ -20,13 +20,16 @@ export interface FailFastOptions {
  * it again. (Letting every call probe, rather than one, costs nothing while DynamoDB is silent,
  * since each waits one timeout at most, and fails no request once it answers again.)
  *
- * Usage: `before()` ahead of each call (it throws while the circuit is open), then
- * `onTimeout()` when the call timed out, or `onSuccess()` when it ended any other way.
+ * Usage: `before()` ahead of each call (it throws while the circuit is open, and returns the
+ * call's start), then `onTimeout(start)` when the call timed out, or `onSuccess()` when it ended
+ * any other way. A timeout of a call that started before another call's answer opens nothing:
+ * the endpoint answered since (a slow scan page is not a silent endpoint).
  */
 export class FailFast {
   readonly #openMs: number;
   readonly #now: () => number;
   #timedOutAt: number | undefined;
+  #answeredAt: number | undefined;
 
   constructor(options: FailFastOptions) {
     this.#openMs = options.openMs;
@@ -40,11 +43,13 @@ export class FailFast {
 
   /**
    * Throws a `TIMEOUT` {@link SessionStoreError} while the circuit is open; otherwise lets the
-   * call go. `operation` names the call for the message.
+   * call go, and returns its start on the circuit's clock. `operation` names the call for the
+   * message.
    */
-  before(operation = 'the call'): void {
-    if (this.#timedOutAt === undefined) return;
-    const sinceMs = this.#now() - this.#timedOutAt;
+  before(operation = 'the call'): number {
+    const now = this.#now();
+    if (this.#timedOutAt === undefined) return now;
+    const sinceMs = now - this.#timedOutAt;
     if (sinceMs < this.#openMs) {
       throw new SessionStoreError(
         'TIMEOUT',
@@ -52,15 +57,22 @@ export class FailFast {
           `(calls fail at once for ${this.#openMs} ms after a timeout, then probe again)`,
       );
     }
+    return now;
   }
 
-  /** Records that a call timed out: calls fail fast for `openMs` from now. */
-  onTimeout(): void {
-    this.#timedOutAt = this.#now();
+  /**
+   * Records that a call started at `startedAt` (default: unknown) timed out: calls fail fast for
+   * `openMs` from now, unless another call got an answer after it started.
+   */
+  onTimeout(startedAt?: number): void {
+    const answeredSince =
+      startedAt !== undefined && this.#answeredAt !== undefined && this.#answeredAt > startedAt;
+    if (!answeredSince) this.#timedOutAt = this.#now();
   }
 
   /** Records that a call ended without timing out (DynamoDB answered): the circuit closes. */
   onSuccess(): void {
     this.#timedOutAt = undefined;
+    this.#answeredAt = this.#now();
   }
 }

@@ -336,8 +336,9 @@ export interface SessionRepositoryOptions {
   /** Session data field carrying the version read. Default `"$version"`. */
   versionField?: string;
   /**
-   * How many sessions the repository remembers (a fingerprint and the stored TTL, about 100
-   * bytes each) to recognise unchanged sessions and skip needless writes. 0 turns it off.
+   * How many sessions the repository remembers (a fingerprint of the stored data, its expiry
+   * fields and TTL, about 300 bytes each with the id) to recognise unchanged sessions and skip
+   * needless writes. 0 turns it off.
    * Default 10 000.
    */
   trackedSessions?: number;

@@ -46,6 +46,22 @@ describe('FailFast', () => {
     expect(failsFast(failFast)).toBe(false);
   });
 
+  it('opens nothing for a call that started before another call got an answer', () => {
+    const { failFast, advance } = circuit();
+    const slowStart = failFast.before();
+    advance(100);
+    const quickStart = failFast.before();
+    failFast.onSuccess(); // the endpoint answered after the slow call started
+    advance(2_900);
+    failFast.onTimeout(slowStart);
+    expect(failsFast(failFast)).toBe(false);
+    const lateStart = failFast.before();
+    advance(3_000);
+    failFast.onTimeout(lateStart); // nothing answered since this one started
+    expect(failsFast(failFast)).toBe(true);
+    expect(quickStart).toBe(slowStart + 100);
+  });
+
   it('opens again when a probe times out, for openMs from that timeout', () => {
     const { failFast, advance } = circuit();
     failFast.onTimeout();
