@@ -76,8 +76,16 @@ export class ExpressionNames {
   }
 }
 
-/** `condition` as a DynamoDB condition expression whose placeholders `names` records. */
-export function compileCondition(condition: Condition, names: ExpressionNames): string {
+/**
+ * `condition` as a DynamoDB condition expression whose placeholders `names` records. Nested
+ * `and`/`or` are parenthesized, the outermost not: a JavaScript emulator of DynamoDB parses
+ * every pair of parentheses slowly (a touch's condition took it almost twice the time).
+ */
+export function compileCondition(
+  condition: Condition,
+  names: ExpressionNames,
+  nested = false,
+): string {
   switch (condition.kind) {
     case 'exists':
       return `attribute_exists(${names.name(condition.attribute)})`;
@@ -89,7 +97,8 @@ export function compileCondition(condition: Condition, names: ExpressionNames): 
       return `begins_with(${names.name(condition.attribute)}, ${names.value({ S: condition.prefix })})`;
     default: {
       const joiner = condition.kind === 'and' ? ' AND ' : ' OR ';
-      return `(${condition.conditions.map((part) => compileCondition(part, names)).join(joiner)})`;
+      const parts = condition.conditions.map((part) => compileCondition(part, names, true));
+      return nested ? `(${parts.join(joiner)})` : parts.join(joiner);
     }
   }
 }

@@ -42,12 +42,17 @@ export class SessionConditions {
     return and(this.live(now / 1000), this.lockedFor(undefined, now));
   }
 
-  /** A session with data whose TTL, if any, is after `cutoffSeconds`. */
+  /**
+   * A session with data whose TTL, if any, is after `cutoffSeconds`. The cutoff is sent in whole
+   * seconds: TTLs are whole seconds, so `ttl > floor(cutoff)` is the same test, in a shorter
+   * number.
+   */
   live(cutoffSeconds: number): Condition {
     const { dataAttribute, expiresAttribute } = this.#options;
+    const cutoff = { N: String(Math.floor(cutoffSeconds)) };
     return and(
       exists(dataAttribute),
-      or(missing(expiresAttribute), compare(expiresAttribute, '>', { N: String(cutoffSeconds) })),
+      or(missing(expiresAttribute), compare(expiresAttribute, '>', cutoff)),
     ) as Condition;
   }
 

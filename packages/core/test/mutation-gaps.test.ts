@@ -87,7 +87,7 @@ describe('conditions', () => {
       or(missing('b'), compare('a', '>', { N: '5' }), beginsWith('k', 'app:')),
     ) as NonNullable<ReturnType<typeof and>>;
     expect(compileCondition(condition, names)).toBe(
-      '(attribute_exists(#n0) AND (attribute_not_exists(#n1) OR #n0 > :v0 OR begins_with(#n2, :v1)))',
+      'attribute_exists(#n0) AND (attribute_not_exists(#n1) OR #n0 > :v0 OR begins_with(#n2, :v1))',
     );
     expect(names.names).toEqual({ '#n0': 'a', '#n1': 'b', '#n2': 'k' });
     expect(names.values).toEqual({ ':v0': { N: '5' }, ':v1': { S: 'app:' } });
