@@ -46,12 +46,22 @@ function sortedKeys(_key: string, value: unknown): unknown {
 
 /** The expiry fields of `data`, as they serialize (a Date as its JSON string). */
 export function expiryFieldsOf(data: SessionData): ExpiryFields {
+  const own = ownExpiryFields(data);
+  return {
+    expire: asJson(own.expire),
+    cookieExpires: asJson(own.cookieExpires),
+    originalExpires: asJson(own.originalExpires),
+  };
+}
+
+/** The expiry fields of `data`, as they are in it. */
+function ownExpiryFields(data: SessionData): ExpiryFields {
   const cookie = data.cookie as Record<string, unknown> | null | undefined;
   const plainCookie = typeof cookie === 'object' && cookie !== null ? cookie : undefined;
   return {
-    expire: asJson(data._expire),
-    cookieExpires: asJson(plainCookie?.expires),
-    originalExpires: asJson(plainCookie?.originalExpires),
+    expire: data._expire,
+    cookieExpires: plainCookie?.expires,
+    originalExpires: plainCookie?.originalExpires,
   };
 }
 
@@ -61,7 +71,7 @@ export function expiryFieldsOf(data: SessionData): ExpiryFields {
  * the same already. Serializing the result gives what was stored when only the expiry moved.
  */
 export function withExpiryFields(data: SessionData, fields: ExpiryFields): SessionData {
-  const own = expiryFieldsOf(data);
+  const own = ownExpiryFields(data);
   const sameCookie =
     sameValue(own.cookieExpires, fields.cookieExpires) &&
     sameValue(own.originalExpires, fields.originalExpires);
