@@ -19,6 +19,7 @@ export default defineConfig({
       'test/save-and-refresh.test.ts',
       'test/attack/decoder-fuzz.test.ts',
       'test/mutation-gaps.test.ts',
+      'test/session-fingerprint.test.ts',
     ],
   },
 });
