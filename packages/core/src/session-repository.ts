@@ -213,8 +213,10 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
     plain?: PlainForm,
   ): Promise<boolean> {
     let item: Item;
+    let writtenExpiry: ExpiryFields;
     try {
       plain ??= { value: this.codec.plain(data) };
+      writtenExpiry = expiryFieldsOf(data as SessionData);
       item = this.codec.toItem(id, data, this.#expiresAt(expiry), plain.value);
     } catch (error) {
       if (token !== undefined) await this.#releaseLock(id, token).catch(() => {});
@@ -233,7 +235,7 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
     }
     const legacy = this.codec.legacyKey(id);
     if (legacy) await this.driver.delete(legacy);
-    this.#remember(id, item, plain, expiryFieldsOf(data as SessionData));
+    this.#remember(id, item, plain, writtenExpiry);
     return true;
   }
 
