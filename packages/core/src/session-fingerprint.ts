@@ -66,31 +66,48 @@ function ownExpiryFields(data: SessionData): ExpiryFields {
 }
 
 /**
- * `data` with the expiry fields of `fields` in place of its own, as a shallow copy (the cookie
- * through its `toJSON` when it has one, as serializing it would); `data` itself when they are
- * the same already. Serializing the result gives what was stored when only the expiry moved.
+ * `data` with the stored expiry fields of `fields` in place of its own, as a shallow copy (the
+ * cookie through its `toJSON` when it has one, as serializing it would); `data` itself when they
+ * are the same already, or when putting them back is not safe: data with a `toJSON` of its own,
+ * a cookie whose `toJSON` is no plain object, or a field going from a value to none or back
+ * (`cookie.expires: null` makes a browser-session cookie: a real change). Like the default
+ * `dataExpiry`, the cookie's fields count when there is a cookie object, `_expire` otherwise.
+ * Serializing the result gives what was stored when only the expiry moved.
  */
 export function withExpiryFields(data: SessionData, fields: ExpiryFields): SessionData {
+  if (typeof (data as { toJSON?: unknown }).toJSON === 'function') return data;
   const own = ownExpiryFields(data);
-  const sameCookie =
-    sameValue(own.cookieExpires, fields.cookieExpires) &&
-    sameValue(own.originalExpires, fields.originalExpires);
-  if (sameCookie && sameValue(own.expire, fields.expire)) return data;
+  const cookie = data.cookie as { toJSON?: () => unknown } | null | undefined;
+  const hasCookie = typeof cookie === 'object' && cookie !== null;
+  const sameExpires = !hasCookie || sameValue(own.cookieExpires, fields.cookieExpires);
+  const sameOriginal = !hasCookie || sameValue(own.originalExpires, fields.originalExpires);
+  const sameExpire = hasCookie || sameValue(own.expire, fields.expire);
+  if (sameExpires && sameOriginal && sameExpire) return data;
   const copy: SessionData = { ...data };
-  if ('_expire' in data || fields.expire !== undefined) copy._expire = fields.expire;
-  if (!sameCookie && typeof data.cookie === 'object' && data.cookie !== null) {
-    const cookie = data.cookie as { toJSON?: () => unknown };
-    const plain = (typeof cookie.toJSON === 'function' ? cookie.toJSON() : cookie) as object;
+  if (!sameExpire) {
+    if (!replaceable(own.expire, fields.expire)) return data;
+    copy._expire = fields.expire;
+  }
+  if (hasCookie && !(sameExpires && sameOriginal)) {
+    const plain = typeof cookie.toJSON === 'function' ? cookie.toJSON() : cookie;
+    if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) return data;
     const replaced: Record<string, unknown> = { ...plain };
-    if ('expires' in replaced || fields.cookieExpires !== undefined) {
+    if (!sameExpires) {
+      if (!replaceable(own.cookieExpires, fields.cookieExpires)) return data;
       replaced.expires = fields.cookieExpires;
     }
-    if ('originalExpires' in replaced || fields.originalExpires !== undefined) {
+    if (!sameOriginal) {
+      if (!replaceable(own.originalExpires, fields.originalExpires)) return data;
       replaced.originalExpires = fields.originalExpires;
     }
     copy.cookie = replaced;
   }
   return copy;
+}
+
+/** Whether an expiry value may stand for another: both are values (neither null nor absent). */
+function replaceable(own: unknown, stored: unknown): boolean {
+  return own !== undefined && own !== null && stored !== undefined && stored !== null;
 }
 
 /** Whether an expiry value of the data serializes as the `stored` one did. */

@@ -44,12 +44,20 @@ export type { RefreshOutcome, SaveOutcome } from './session-lock';
  */
 export class SessionRepository<Data extends object = SessionData> extends RepositoryBase<Data> {
   readonly #conditions: SessionConditions;
+  /**
+   * Whether the expiry fields a save puts back are the session's expiry and the serializer's
+   * view of the data: the default `dataExpiry`, a built-in serializer (a custom one may store
+   * what a cookie's `toJSON` leaves out). Otherwise a save compares the data as it is.
+   */
+  readonly #expiryFieldsKnown: boolean;
   readonly #queue: LockQueue | undefined;
   readonly #locked: LockedOperations<Data>;
 
   constructor(options?: SessionRepositoryOptions, storage?: RepositoryStorage) {
     super(options, storage);
     this.#conditions = new SessionConditions(this.options);
+    const { dataExpiry, serializer } = this.options;
+    this.#expiryFieldsKnown = dataExpiry === undefined && typeof serializer === 'string';
     this.#queue = this.options.pessimisticLocking ? new LockQueue(this.now) : undefined;
     this.#locked = {
       save: (id, data, expiry, token) => this.#save(id, data, expiry, token),
@@ -186,9 +194,10 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
     if (optimisticLocking && (data as SessionData)[versionField] !== recent.version) {
       return [false, undefined];
     }
-    const comparable = recent.storedExpiry
-      ? withExpiryFields(data as SessionData, recent.storedExpiry)
-      : data;
+    const comparable =
+      recent.storedExpiry && this.#expiryFieldsKnown
+        ? withExpiryFields(data as SessionData, recent.storedExpiry)
+        : data;
     let value: AttributeValue;
     try {
       value = this.codec.plain(comparable);

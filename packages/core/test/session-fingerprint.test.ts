@@ -60,16 +60,38 @@ describe('session fingerprints', () => {
   });
 
   it('puts the stored expiry fields back in a copy that serializes as the stored data did', () => {
-    const stored = { n: 1, cookie: new DateCookie(new Date(ISO_A)), _expire: 1 };
+    const stored = { n: 1, cookie: new DateCookie(new Date(ISO_A)) };
     const storedJson = JSON.stringify(stored);
-    const rolled = { n: 1, cookie: new DateCookie(new Date(ISO_B)), _expire: 2 };
+    const rolled = { n: 1, cookie: new DateCookie(new Date(ISO_B)) };
     const comparable = withExpiryFields(rolled, expiryFieldsOf(stored));
     expect(comparable).not.toBe(rolled);
     expect(JSON.stringify(comparable)).toBe(storedJson);
     expect(rolled.cookie.expires.toJSON()).toBe(ISO_B);
-    expect(rolled._expire).toBe(2);
     const changed = withExpiryFields({ ...rolled, n: 2 }, expiryFieldsOf(stored));
     expect(JSON.stringify(changed)).not.toBe(storedJson);
+  });
+
+  it('counts _expire as data next to a cookie object, as the default dataExpiry does', () => {
+    const stored = { cookie: { expires: ISO_A }, _expire: 'plan-a' };
+    const next = { cookie: { expires: ISO_B }, _expire: 'plan-b' };
+    expect(JSON.stringify(withExpiryFields(next, expiryFieldsOf(stored)))).toBe(
+      JSON.stringify({ cookie: { expires: ISO_A }, _expire: 'plan-b' }),
+    );
+  });
+
+  it('compares data with a toJSON of its own, or a cookie whose toJSON is no object, as it is', () => {
+    const withToJson = { n: 1, cookie: { expires: ISO_B }, toJSON: () => ({ n: 1 }) };
+    expect(withExpiryFields(withToJson, expiryFieldsOf({ cookie: { expires: ISO_A } }))).toBe(
+      withToJson,
+    );
+    const stringCookie = { cookie: { expires: ISO_B, toJSON: () => 'ab' } };
+    expect(withExpiryFields(stringCookie, expiryFieldsOf({ cookie: { expires: ISO_A } }))).toBe(
+      stringCookie,
+    );
+    const listCookie = { cookie: { expires: ISO_B, toJSON: () => [ISO_B] } };
+    expect(withExpiryFields(listCookie, expiryFieldsOf({ cookie: { expires: ISO_A } }))).toBe(
+      listCookie,
+    );
   });
 
   it('replaces only the fields that differ, and each of them', () => {
@@ -87,18 +109,17 @@ describe('session fingerprints', () => {
     expect(koa._expire).toBe(20);
   });
 
-  it('adds a stored field the data lacks (then the key order differs) and drops one it no longer has', () => {
-    const withoutExpire = withExpiryFields(
-      { n: 1 },
-      { expire: 5, cookieExpires: undefined, originalExpires: undefined },
-    );
-    expect(withoutExpire).toEqual({ n: 1, _expire: 5 });
-    const storedWithout = withExpiryFields({ n: 1, _expire: 9 }, expiryFieldsOf({ n: 1 }));
-    expect(JSON.stringify(storedWithout)).toBe(JSON.stringify({ n: 1 }));
-    const cookieAdded = withExpiryFields(
-      { cookie: { path: '/' } },
-      { expire: undefined, cookieExpires: ISO_A, originalExpires: ISO_B },
-    );
-    expect(cookieAdded).toEqual({ cookie: { path: '/', expires: ISO_A, originalExpires: ISO_B } });
+  it('takes a field going from a value to none, or back, for a change: it compares data as it is', () => {
+    const none = { expire: undefined, cookieExpires: undefined, originalExpires: undefined };
+    const koa = { n: 1, _expire: 9 };
+    expect(withExpiryFields(koa, none)).toBe(koa);
+    const nowNone = { n: 1 };
+    expect(withExpiryFields(nowNone, { ...none, expire: 5 })).toBe(nowNone);
+    const sessionCookie = { cookie: { path: '/', expires: null } };
+    expect(withExpiryFields(sessionCookie, { ...none, cookieExpires: ISO_A })).toBe(sessionCookie);
+    const persistent = { cookie: { path: '/', expires: ISO_B } };
+    expect(withExpiryFields(persistent, { ...none, cookieExpires: null })).toBe(persistent);
+    const original = { cookie: { expires: ISO_A, originalExpires: ISO_B } };
+    expect(withExpiryFields(original, { ...none, cookieExpires: ISO_A })).toBe(original);
   });
 });
