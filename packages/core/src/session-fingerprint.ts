@@ -69,8 +69,10 @@ function ownExpiryFields(data: SessionData): ExpiryFields {
  * `data` with the stored expiry fields of `fields` in place of its own, as a shallow copy (the
  * cookie through its `toJSON` when it has one, as serializing it would); `data` itself when they
  * are the same already, or when putting them back is not safe: data with a `toJSON` of its own,
- * a cookie whose `toJSON` is no plain object, or a field going from a value to none or back
- * (`cookie.expires: null` makes a browser-session cookie: a real change). Like the default
+ * a cookie whose `toJSON` is no plain object, or `cookie.expires` or `_expire` going from a value
+ * to none or back (`cookie.expires: null` makes a browser-session cookie: a real change).
+ * `cookie.originalExpires` is @fastify/session's bookkeeping (set on a restored cookie only): it
+ * is put back whatever it holds. Like the default
  * `dataExpiry`, the cookie's fields count when there is a cookie object, `_expire` otherwise.
  * Serializing the result gives what was stored when only the expiry moved.
  */
@@ -96,10 +98,7 @@ export function withExpiryFields(data: SessionData, fields: ExpiryFields): Sessi
       if (!replaceable(own.cookieExpires, fields.cookieExpires)) return data;
       replaced.expires = fields.cookieExpires;
     }
-    if (!sameOriginal) {
-      if (!replaceable(own.originalExpires, fields.originalExpires)) return data;
-      replaced.originalExpires = fields.originalExpires;
-    }
+    if (!sameOriginal) replaced.originalExpires = fields.originalExpires;
     copy.cookie = replaced;
   }
   return copy;
