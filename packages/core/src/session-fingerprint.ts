@@ -72,9 +72,9 @@ function ownExpiryFields(data: SessionData): ExpiryFields {
  * a cookie whose `toJSON` is no plain object, or `cookie.expires` or `_expire` going from a value
  * to none or back (`cookie.expires: null` makes a browser-session cookie: a real change).
  * `cookie.originalExpires` is @fastify/session's bookkeeping (set on a restored cookie only): it
- * is put back whatever it holds. Like the default
- * `dataExpiry`, the cookie's fields count when there is a cookie object, `_expire` otherwise.
- * Serializing the result gives what was stored when only the expiry moved.
+ * is put back whatever it holds. Like the default `dataExpiry`, the cookie's fields count when
+ * there is a cookie object, `_expire` otherwise. Serializing the result gives what was stored
+ * when only the expiry moved.
  */
 export function withExpiryFields(data: SessionData, fields: ExpiryFields): SessionData {
   if (typeof (data as { toJSON?: unknown }).toJSON === 'function') return data;
