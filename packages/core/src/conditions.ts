@@ -8,7 +8,7 @@ export type Comparison = '=' | '<>' | '<' | '<=' | '>' | '>=';
 
 /**
  * A condition on an item, as a value: built with {@link exists}, {@link missing},
- * {@link compare}, {@link beginsWith}, {@link and}, {@link or}; turned into a DynamoDB
+ * {@link compare}, {@link beginsWith}, {@link and}, {@link or}, {@link not}; turned into a DynamoDB
  * expression by {@link compileCondition}, or checked against an item by {@link holds}.
  */
 export type Condition =
@@ -16,7 +16,8 @@ export type Condition =
   | { kind: 'missing'; attribute: string }
   | { kind: 'compare'; attribute: string; comparison: Comparison; value: AttributeValue }
   | { kind: 'beginsWith'; attribute: string; prefix: string }
-  | { kind: 'and' | 'or'; conditions: Condition[] };
+  | { kind: 'and' | 'or'; conditions: Condition[] }
+  | { kind: 'not'; condition: Condition };
 
 /** A change of an item's attributes: values to set, attribute names to remove. */
 export interface ItemChange {
@@ -50,6 +51,13 @@ export function and(...conditions: (Condition | undefined)[]): Condition | undef
 export function or(...conditions: (Condition | undefined)[]): Condition | undefined {
   return combine('or', conditions);
 }
+
+/**
+ * `condition` does not hold. A comparison with a missing attribute does not hold, so
+ * `not(compare(a, '<=', v))` holds where `a` is missing or above `v`: one comparison, where
+ * `or(missing(a), compare(a, '>', v))` makes a server parse two and a parenthesized group.
+ */
+export const not = (condition: Condition): Condition => ({ kind: 'not', condition });
 
 /** The expression attribute names and values an expression refers to. */
 export class ExpressionNames {
@@ -95,6 +103,8 @@ export function compileCondition(
       return `${names.name(condition.attribute)} ${condition.comparison} ${names.value(condition.value)}`;
     case 'beginsWith':
       return `begins_with(${names.name(condition.attribute)}, ${names.value({ S: condition.prefix })})`;
+    case 'not':
+      return `NOT ${compileCondition(condition.condition, names, true)}`;
     default: {
       const joiner = condition.kind === 'and' ? ' AND ' : ' OR ';
       const parts = condition.conditions.map((part) => compileCondition(part, names, true));
@@ -132,6 +142,8 @@ export function holds(condition: Condition, item: Item | undefined): boolean {
       const value = item?.[condition.attribute]?.S;
       return value?.startsWith(condition.prefix) === true;
     }
+    case 'not':
+      return !holds(condition.condition, item);
     case 'and':
       return condition.conditions.every((part) => holds(part, item));
     default:

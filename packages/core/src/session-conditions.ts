@@ -1,4 +1,4 @@
-import { and, type Condition, compare, exists, missing, or } from './conditions';
+import { and, type Condition, compare, exists, missing, not, or } from './conditions';
 import type { ResolvedSessionRepositoryOptions } from './options';
 import type { SessionData } from './session-data';
 
@@ -43,17 +43,15 @@ export class SessionConditions {
   }
 
   /**
-   * A session with data whose TTL, if any, is after `cutoffSeconds`. The cutoff is sent in whole
-   * seconds: TTLs are whole seconds, so `ttl > floor(cutoff)` is the same test, in a shorter
-   * number.
+   * A session with data whose TTL, if any, is after `cutoffSeconds`: `NOT ttl <= cutoff`, which
+   * also holds without a TTL (or with one that is no number, which DynamoDB never expires and a
+   * read takes as none). The cutoff is sent in whole seconds: TTLs are whole seconds, so
+   * `ttl > floor(cutoff)` is the same test, in a shorter number.
    */
   live(cutoffSeconds: number): Condition {
     const { dataAttribute, expiresAttribute } = this.#options;
     const cutoff = { N: String(Math.floor(cutoffSeconds)) };
-    return and(
-      exists(dataAttribute),
-      or(missing(expiresAttribute), compare(expiresAttribute, '>', cutoff)),
-    ) as Condition;
+    return and(exists(dataAttribute), not(compare(expiresAttribute, '<=', cutoff))) as Condition;
   }
 
   /**

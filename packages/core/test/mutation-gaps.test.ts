@@ -8,6 +8,7 @@ import {
   and,
   applyChange,
   beginsWith,
+  type Condition,
   compare,
   compileChange,
   compileCondition,
@@ -16,6 +17,7 @@ import {
   holds,
   type Item,
   missing,
+  not,
   or,
 } from '../src/conditions';
 import { parseSessionRepositoryOptions } from '../src/options';
@@ -91,6 +93,22 @@ describe('conditions', () => {
     );
     expect(names.names).toEqual({ '#n0': 'a', '#n1': 'b', '#n2': 'k' });
     expect(names.values).toEqual({ ':v0': { N: '5' }, ':v1': { S: 'app:' } });
+  });
+
+  it('negates a condition: a comparison with a missing attribute fails, so its negation holds', () => {
+    const notExpired = not(compare('t', '<=', { N: '10' }));
+    expect(holds(notExpired, {})).toBe(true);
+    expect(holds(notExpired, undefined)).toBe(true);
+    expect(holds(notExpired, { t: { S: '5' } })).toBe(true);
+    expect(holds(notExpired, { t: { N: '11' } })).toBe(true);
+    expect(holds(notExpired, { t: { N: '10' } })).toBe(false);
+    const names = new ExpressionNames();
+    expect(compileCondition(and(exists('d'), notExpired) as Condition, names)).toBe(
+      'attribute_exists(#n0) AND NOT #n1 <= :v0',
+    );
+    expect(compileCondition(not(or(exists('a'), exists('b')) as Condition), names)).toBe(
+      'NOT (attribute_exists(#n2) OR attribute_exists(#n3))',
+    );
   });
 
   it('compiles and applies changes: SET, REMOVE, both or neither, without touching the item', () => {
