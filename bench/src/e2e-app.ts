@@ -50,11 +50,12 @@ let repository: SessionRepository<object> | undefined;
 let connectCapacity: CapacityTotals | undefined;
 
 /**
- * The client the app hands to its store: a plain `new DynamoDBClient()` (`app client`), one from
+ * The client the app hands to its store: a plain `new DynamoDBClient()` (`app client`, also with
+ * `cacheClientMiddleware`), one from
  * `createDynamoDBClient()`, or none (`own client`: the store builds its own).
  */
 const appClient =
-  clientMode === 'app client'
+  clientMode === 'app client' || clientMode === 'app client + cacheClientMiddleware'
     ? new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint })
     : clientMode === 'createDynamoDBClient'
       ? createDynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint })
@@ -65,6 +66,7 @@ const ourOptions = {
   table,
   ...(appClient ? { client: appClient } : { endpoint, clientConfig: { ...LOCAL_CLIENT_CONFIG } }),
   returnConsumedCapacity: withCapacity,
+  cacheClientMiddleware: clientMode === 'app client + cacheClientMiddleware',
   ...(storeName === 'dynamodb-session, touchAfterMs 10 min' && { touchAfterMs: 600_000 }),
 };
 

@@ -67,7 +67,11 @@ export function headlineChart(directory: string): string | undefined {
   }
   const e2e = readJson<{ results: E2eRow[] }>(directory, 'e2e.json')?.results;
   if (e2e) {
-    for (const mode of ['app client', 'own client'] as const) {
+    for (const mode of [
+      'app client',
+      'app client + cacheClientMiddleware',
+      'own client',
+    ] as const) {
       for (const workload of ['read-heavy', 'write-every-request'] as const) {
         const value = e2eRatio(e2e, workload, mode)?.median;
         if (value !== undefined) {

@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { abandonCall, stopRetriesOfAbandonedCalls } from './abandoned-calls';
 import { isConditionFailure, type SessionStoreError, toSessionStoreError } from './errors';
 import { FAIL_FAST_MAX_OPEN_MS, FailFast } from './fail-fast';
+import { ResolvedHandlers } from './resolved-handlers';
 import type { DiagnosticLog } from './session-logger';
 import type { StoreMetrics } from './store-metrics';
 
@@ -13,6 +14,8 @@ export interface DynamoDBCallerOptions {
   client: DynamoDBClient;
   table: string;
   requestTimeoutMs: number;
+  /** Resolve the client's middleware once per command type (`cacheClientMiddleware`). */
+  cacheClientMiddleware?: boolean;
   metrics: StoreMetrics;
   log: DiagnosticLog;
   /** Hears every failure that is not a condition check (the repository's `onError`). */
@@ -29,10 +32,14 @@ export interface DynamoDBCallerOptions {
 export class DynamoDBCaller {
   readonly #options: DynamoDBCallerOptions;
   readonly #failFast: FailFast;
+  readonly #handlers: ResolvedHandlers | undefined;
 
   constructor(options: DynamoDBCallerOptions) {
     this.#options = options;
     stopRetriesOfAbandonedCalls(options.client);
+    const cached = options.client.config?.cacheMiddleware === true;
+    this.#handlers =
+      options.cacheClientMiddleware && !cached ? ResolvedHandlers.of(options.client) : undefined;
     this.#failFast = new FailFast({
       openMs: Math.min(FAIL_FAST_MAX_OPEN_MS, options.requestTimeoutMs),
     });
@@ -52,10 +59,11 @@ export class DynamoDBCaller {
     let startedAt: number | undefined;
     try {
       startedAt = this.#failFast.before(`${operation} on ${table}`);
-      output = await this.#bounded(
-        client.send(command as Command<Output>) as Promise<Output>,
-        command,
-      );
+      const call =
+        this.#handlers === undefined
+          ? (client.send(command as Command<Output>) as Promise<Output>)
+          : this.#handlers.send<Output>(command);
+      output = await this.#bounded(call, command);
     } catch (error) {
       const failure = toSessionStoreError(error, `${operation} on ${table}`);
       if (startedAt !== undefined) {

@@ -48,7 +48,13 @@ export class DynamoDBStorage {
         ...(region && { region }),
         ...(endpoint && { endpoint }),
       });
-    this.#caller = new DynamoDBCaller({ client: this.client, table, requestTimeoutMs, ...context });
+    this.#caller = new DynamoDBCaller({
+      client: this.client,
+      table,
+      requestTimeoutMs,
+      cacheClientMiddleware: options.cacheClientMiddleware,
+      ...context,
+    });
   }
 
   /** The storage driver over the table. */

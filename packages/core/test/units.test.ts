@@ -55,6 +55,7 @@ describe('options', () => {
     acceptUnencrypted: false,
     hashSessionIds: false,
     returnConsumedCapacity: false,
+    cacheClientMiddleware: false,
     readUnhashedIds: false,
     optimisticLocking: false,
     versionAttribute: 'version',

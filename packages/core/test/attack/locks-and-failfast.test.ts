@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, request, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   createTestTable,
   dropTable,
@@ -301,6 +301,39 @@ describe(`attack: locks and fail-fast on ${server.name}`, () => {
       );
       const repository = new SessionRepository({ client: appClient, table, requestTimeoutMs: 300 });
       try {
+        let staleAttempts = 0;
+        proxy.set((operation, body) => {
+          if (operation !== 'PutItem' || !body.includes('stale')) return 'forward';
+          staleAttempts += 1;
+          return 'hang';
+        });
+        await expect(repository.save(id, { note: 'stale' }, inOneHour())).rejects.toMatchObject({
+          code: 'TIMEOUT',
+        });
+        await sleep(1_000);
+        expect(staleAttempts).toBe(1);
+      } finally {
+        proxy.set(() => 'forward');
+        appClient.destroy();
+      }
+    }, 15_000);
+
+    it('abandons calls sent through resolved handlers (cacheClientMiddleware on a plain client)', async () => {
+      const id = newId();
+      const appClient = new DynamoDBClient({
+        endpoint: proxy.endpoint,
+        region: 'us-east-1',
+        credentials,
+        requestHandler: { requestTimeout: 300, throwOnRequestTimeout: true },
+      });
+      const repository = new SessionRepository({
+        client: appClient,
+        table,
+        requestTimeoutMs: 300,
+        cacheClientMiddleware: true,
+      });
+      try {
+        await repository.set(id, { n: 0 }, inOneHour());
         let staleAttempts = 0;
         proxy.set((operation, body) => {
           if (operation !== 'PutItem' || !body.includes('stale')) return 'forward';
