@@ -8,8 +8,11 @@ export const AUTO_TOUCH_AFTER_MAX_MS = 600_000;
 
 /** What the repository last saw of a session: its stored data's fingerprint and TTL. */
 export interface RecentSession {
-  /** The `fingerprintOf` the data attribute's plain form, as stored. */
-  fingerprint: string;
+  /**
+   * The `fingerprintOf` the data attribute's plain form, as read; absent after this process's
+   * own write (a save then writes: another process may have written since).
+   */
+  fingerprint?: string;
   /** The TTL attribute's value, in epoch seconds. */
   ttlSeconds: number;
   /** The stored data's expiry fields: a save puts them in its data before comparing. */

@@ -9,12 +9,7 @@ import { type RecentSession, refreshCanWait } from './recent-sessions';
 import { RepositoryBase, type RepositoryStorage, type SessionItem } from './repository-base';
 import { SessionConditions } from './session-conditions';
 import type { SessionData } from './session-data';
-import {
-  type ExpiryFields,
-  expiryFieldsOf,
-  fingerprintOf,
-  withExpiryFields,
-} from './session-fingerprint';
+import { type ExpiryFields, fingerprintOf, withExpiryFields } from './session-fingerprint';
 import { sessionIdProblem } from './session-key';
 import {
   HeldSession,
@@ -101,7 +96,9 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
   /**
    * Stores `data` as session `id`, as a framework does at the end of a request, unless it was
    * destroyed since: then nothing is written (`missing`; `CONFLICT` with a locking option). Data
-   * unchanged since this repository last read or wrote it only has its expiry refreshed.
+   * unchanged since this repository last read it only has its expiry refreshed; a save that
+   * follows this repository's own write, without a read between, writes (another process may
+   * have written since, and the save must win as the last write).
    */
   save(id: string, data: Data, expiry?: SessionExpiry | null): Promise<SaveOutcome> {
     return this.#save(id, data, expiry, undefined);
@@ -191,6 +188,7 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
    */
   #compare(data: Data, recent: RecentSession): [boolean, PlainForm | undefined] {
     const { optimisticLocking, versionField } = this.options;
+    if (recent.fingerprint === undefined) return [false, undefined];
     if (optimisticLocking && (data as SessionData)[versionField] !== recent.version) {
       return [false, undefined];
     }
@@ -222,10 +220,8 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
     plain?: PlainForm,
   ): Promise<boolean> {
     let item: Item;
-    let writtenExpiry: ExpiryFields;
     try {
       plain ??= { value: this.codec.plain(data) };
-      writtenExpiry = expiryFieldsOf(data as SessionData);
       item = this.codec.toItem(id, data, this.#expiresAt(expiry), plain.value);
     } catch (error) {
       if (token !== undefined) await this.#releaseLock(id, token).catch(() => {});
@@ -244,7 +240,7 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
     }
     const legacy = this.codec.legacyKey(id);
     if (legacy) await this.driver.delete(legacy);
-    this.#remember(id, item, plain, writtenExpiry);
+    this.#remember(id, item, undefined);
     return true;
   }
 
@@ -351,13 +347,21 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
     return parsed.data as Data;
   }
 
-  /** Remembers what `item` stores for session `id`: its data's fingerprint, expiry and TTL. */
-  #remember(id: string, item: Item, plain: PlainForm, storedExpiry?: ExpiryFields): void {
+  /**
+   * Remembers what `item` stores for session `id`: its TTL, version and expiry fields, and the
+   * fingerprint of its data when it was read (`plain`); not after a write of this repository.
+   */
+  #remember(
+    id: string,
+    item: Item,
+    plain: PlainForm | undefined,
+    storedExpiry?: ExpiryFields,
+  ): void {
     const ttlSeconds = this.codec.ttlOf(item);
     if (!this.recent.enabled || ttlSeconds === undefined) return;
     const { optimisticLocking, versionAttribute } = this.options;
     this.recent.remember(id, {
-      fingerprint: plain.fingerprint ?? fingerprintOf(plain.value),
+      fingerprint: plain && (plain.fingerprint ?? fingerprintOf(plain.value)),
       ttlSeconds,
       storedExpiry,
       version: optimisticLocking ? Number(item[versionAttribute]?.N ?? 0) : undefined,

@@ -142,8 +142,9 @@ describe('save', () => {
   });
 
   it('refreshes when the new expiry is earlier than the stored one', async () => {
+    dynamo.on(GetItemCommand).resolves(storedItem({ n: 1 }, NOW + 86_400_000));
     const repository = new SessionRepository({ client, touchAfterMs: 60_000 });
-    await repository.set('abc', { n: 1 }, NOW + 86_400_000);
+    await repository.get('abc');
     expect(await repository.save('abc', { n: 1 }, NOW + 60_000)).toBe('refreshed');
     expect(dynamo).toHaveReceivedCommandWith(UpdateItemCommand, {
       ExpressionAttributeValues: expect.objectContaining({
@@ -160,12 +161,21 @@ describe('save', () => {
   });
 
   it('forgets the least recently used session beyond trackedSessions', async () => {
+    dynamo.on(GetItemCommand).resolves(storedItem({ n: 1 }, inOneHour));
     const repository = new SessionRepository({ client, trackedSessions: 2 });
-    await repository.set('a', { n: 1 }, inOneHour);
-    await repository.set('b', { n: 1 }, inOneHour);
-    await repository.set('c', { n: 1 }, inOneHour);
+    await repository.get('a');
+    await repository.get('b');
+    await repository.get('c');
     expect(await repository.save('a', { n: 1 }, inOneHour)).toBe('written');
     expect(await repository.save('c', { n: 1 }, inOneHour)).toBe('skipped');
+  });
+
+  it('writes a save that follows its own write without a read (another process may have written since)', async () => {
+    const repository = new SessionRepository({ client, touchAfterMs: 60_000 });
+    await repository.set('abc', { n: 1 }, inOneHour);
+    expect(await repository.save('abc', { n: 1 }, inOneHour)).toBe('written');
+    expect(dynamo).toHaveReceivedCommandTimes(PutItemCommand, 2);
+    expect(dynamo).toHaveReceivedCommandTimes(GetItemCommand, 0);
   });
 });
 

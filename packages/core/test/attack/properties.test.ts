@@ -59,6 +59,7 @@ async function roundTrip(
   expect(await raw(storedKey(prefix, id, layout))).toBeDefined();
   expect(await repository.save(id, { ...data, n: 2 })).toBe('written');
   expect(await observer.get(id)).toEqual({ ...data, n: 2 });
+  expect(await repository.get(id)).toEqual({ ...data, n: 2 });
   expect(await repository.save(id, { ...data, n: 2 })).not.toBe('written');
   expect(await repository.touch(id)).toBe(true);
   await repository.destroy(id);

@@ -2,13 +2,11 @@
  * Attacks on the "unchanged save" shortcut of SessionRepository.save(): a save whose data
  * serializes like the stored data, once the stored expiry fields are put back, only refreshes
  * the TTL. Each test is a save of CHANGED data that was taken as unchanged (the change never
- * written) until the fixes that followed this attack; the one `bug` left is the documented
- * limit of save() ("unchanged since this repository last read or wrote it").
+ * written) until the fixes that followed this attack.
  */
 import { describe, expect, it } from 'vitest';
 import type { SessionData, SessionSerializer } from '../../src/index';
 import { createMemoryRepository, MemorySessionStorage } from '../../src/testing/index';
-import { bug } from './support';
 
 const HOUR = 3_600_000;
 
@@ -118,23 +116,20 @@ describe('unchanged-save shortcut: data loss', () => {
     expect(await make().get('s5')).toMatchObject({ cookie: { expires: null } });
   });
 
-  // KNOWN LIMIT, documented on save() (two processes): process A wrote x; process B then stored y; A saves x again without
-  // reading in between (set() then save(), or a second save of a request). A's memory still
-  // says "x is stored", so the save is a TTL refresh and y stays: A's save is lost. Without the
-  // memory (recentSessions off / another process) the same save writes x.
-  bug(
-    'save of data A wrote earlier, after another process stored other data, is lost',
-    async () => {
-      const { make } = pair();
-      const a = make();
-      const b = make();
-      const t = Date.now() + HOUR;
-      await a.set('s6', { step: 'x' }, t);
-      await b.set('s6', { step: 'y' }, t);
-      expect(await a.save('s6', { step: 'x' }, t)).toBe('written');
-      expect(await make().get('s6')).toEqual({ step: 'x' });
-    },
-  );
+  // Fixed (was a documented limit of save()): process A wrote x; process B then stored y; A saves
+  // x again without reading in between (set() then save(), or a second save of a request). A's
+  // memory said "x is stored", so the save was a TTL refresh and y stayed: A's save was lost.
+  // The memory now keeps a fingerprint only from a read, so a save after A's own write writes.
+  it('save of data A wrote earlier, after another process stored other data, is written', async () => {
+    const { make } = pair();
+    const a = make();
+    const b = make();
+    const t = Date.now() + HOUR;
+    await a.set('s6', { step: 'x' }, t);
+    await b.set('s6', { step: 'y' }, t);
+    expect(await a.save('s6', { step: 'x' }, t)).toBe('written');
+    expect(await make().get('s6')).toEqual({ step: 'x' });
+  });
 
   // Fixed (was a bug): the comparison serializes a copy whose cookie is the cookie's toJSON() output. A custom
   // serializer that stores a cookie by its own fields (not through toJSON) then compares a
