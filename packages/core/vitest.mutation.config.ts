@@ -20,6 +20,7 @@ export default defineConfig({
       'test/attack/decoder-fuzz.test.ts',
       'test/mutation-gaps.test.ts',
       'test/session-fingerprint.test.ts',
+      'test/resolved-handlers.test.ts',
     ],
   },
 });
