@@ -16,14 +16,15 @@ export class SessionConditions {
   /**
    * A full write: the version read (`optimisticLocking`), the lock (`token`, or nobody else's
    * live lease), and for a framework's save (`onlyLive`, without a lock) no tombstone: the
-   * session was not destroyed since (an expired tombstone no longer counts).
+   * session was not destroyed since. A tombstone is an item without data whose TTL is still
+   * ahead, so `data exists OR NOT ttl > now` (which also holds on no item, since a comparison
+   * with a missing attribute fails): two tests, where a server parses each one.
    */
   write(data: object, now: number, token: string | undefined, onlyLive: boolean) {
-    const { hashKey, dataAttribute, expiresAttribute } = this.#options;
+    const { dataAttribute, expiresAttribute } = this.#options;
     const notDestroyed = or(
-      missing(hashKey),
       exists(dataAttribute),
-      compare(expiresAttribute, '<=', { N: String(Math.floor(now / 1000)) }),
+      not(compare(expiresAttribute, '>', { N: String(Math.floor(now / 1000)) })),
     );
     return and(
       this.#version(data as SessionData, onlyLive),

@@ -119,8 +119,8 @@ describe('save', () => {
       .rejects(new ConditionalCheckFailedException({ message: 'tombstone', $metadata: {} }));
     expect(await repository.save('abc', { n: 2 }, inOneHour)).toBe('missing');
     expect(dynamo).toHaveReceivedCommandWith(PutItemCommand, {
-      ConditionExpression: 'attribute_not_exists(#n0) OR attribute_exists(#n1) OR #n2 <= :v0',
-      ExpressionAttributeNames: { '#n0': 'id', '#n1': 'sess', '#n2': 'expires' },
+      ConditionExpression: 'attribute_exists(#n0) OR NOT #n1 > :v0',
+      ExpressionAttributeNames: { '#n0': 'sess', '#n1': 'expires' },
     });
   });
 
