@@ -53,9 +53,10 @@ export function or(...conditions: (Condition | undefined)[]): Condition | undefi
 }
 
 /**
- * `condition` does not hold. A comparison with a missing attribute does not hold, so
- * `not(compare(a, '<=', v))` holds where `a` is missing or above `v`: one comparison, where
- * `or(missing(a), compare(a, '>', v))` makes a server parse two and a parenthesized group.
+ * `condition` does not hold. A comparison (other than `<>`) with a missing attribute, or one of
+ * another type, does not hold, so `not(compare(a, '<=', v))` holds where `a` is missing or above
+ * `v`: one comparison, where `or(missing(a), compare(a, '>', v))` makes a server parse two and
+ * a parenthesized group.
  */
 export const not = (condition: Condition): Condition => ({ kind: 'not', condition });
 
@@ -103,8 +104,10 @@ export function compileCondition(
       return `${names.name(condition.attribute)} ${condition.comparison} ${names.value(condition.value)}`;
     case 'beginsWith':
       return `begins_with(${names.name(condition.attribute)}, ${names.value({ S: condition.prefix })})`;
-    case 'not':
-      return `NOT ${compileCondition(condition.condition, names, true)}`;
+    case 'not': {
+      const negated = compileCondition(condition.condition, names, true);
+      return condition.condition.kind === 'not' ? `NOT (${negated})` : `NOT ${negated}`;
+    }
     default: {
       const joiner = condition.kind === 'and' ? ' AND ' : ' OR ';
       const parts = condition.conditions.map((part) => compileCondition(part, names, true));
@@ -136,7 +139,8 @@ export function holds(condition: Condition, item: Item | undefined): boolean {
       return item?.[condition.attribute] === undefined;
     case 'compare': {
       const order = compareValues(item?.[condition.attribute], condition.value);
-      return order !== undefined && COMPARISONS[condition.comparison](order);
+      if (order === undefined) return condition.comparison === '<>';
+      return COMPARISONS[condition.comparison](order);
     }
     case 'beginsWith': {
       const value = item?.[condition.attribute]?.S;
@@ -172,7 +176,7 @@ function compareValues(
   given: AttributeValue,
 ): number | undefined {
   if (stored?.N !== undefined && given.N !== undefined) {
-    return Math.sign(Number(stored.N) - Number(given.N));
+    return compareNumbers(stored.N, given.N);
   }
   if (stored?.S !== undefined && given.S !== undefined) {
     return Buffer.compare(Buffer.from(stored.S, 'utf8'), Buffer.from(given.S, 'utf8'));
@@ -181,6 +185,37 @@ function compareValues(
     return Buffer.compare(Buffer.from(stored.B), Buffer.from(given.B));
   }
   return undefined;
+}
+
+/** Beyond this gap of exponents (DynamoDB's own range is -130 to +125), a double decides. */
+const MAX_EXACT_EXPONENT_GAP = 300;
+
+/**
+ * The order of two DynamoDB numbers, exactly (up to 38 digits, where a double keeps 17), or
+ * `undefined` when either is no number.
+ */
+function compareNumbers(a: string, b: string): number | undefined {
+  const x = decimal(a);
+  const y = decimal(b);
+  if (x === undefined || y === undefined) return undefined;
+  if (Math.abs(x.exponent - y.exponent) > MAX_EXACT_EXPONENT_GAP) {
+    return Math.sign(Number(a) - Number(b));
+  }
+  const exponent = Math.min(x.exponent, y.exponent);
+  const scaled = (n: { digits: bigint; exponent: number }) =>
+    n.digits * 10n ** BigInt(n.exponent - exponent);
+  const difference = scaled(x) - scaled(y);
+  return difference === 0n ? 0 : difference > 0n ? 1 : -1;
+}
+
+/** `text` as digits × 10^exponent, or `undefined` when it is no number. */
+function decimal(text: string): { digits: bigint; exponent: number } | undefined {
+  const match = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text.trim());
+  const whole = match?.[2] ?? '';
+  const fraction = match?.[3] ?? '';
+  if (!match || whole.length + fraction.length === 0) return undefined;
+  const digits = BigInt(`${match[1]}${whole}${fraction}`);
+  return { digits, exponent: Number(match[4] ?? 0) - fraction.length };
 }
 
 function combine(kind: 'and' | 'or', conditions: (Condition | undefined)[]): Condition | undefined {

@@ -2,6 +2,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { isLegacyRetryStrategy } from './resolved-handlers';
 
 /** Options of {@link createDynamoDBClient}: a `DynamoDBClientConfig` plus two timeouts. */
 export type CreateDynamoDBClientOptions = DynamoDBClientConfig & {
@@ -30,9 +31,9 @@ const MAX_SOCKETS = 50;
  * its session store and its own DynamoDB calls:
  *
  * - `cacheMiddleware: true`: the SDK resolves its middleware stack once per command class
- *   instead of on every call (about a fifth less CPU per call), and the session repository,
- *   seeing the cache on, bounds its calls without a per-call abort signal (which would turn the
- *   cache off again);
+ *   instead of on every call (about a fifth less CPU per call); not with a `retryStrategy` of
+ *   the SDK's legacy interface (`retry(next, args)`), which grows a cached handler's context
+ *   on every call;
  * - a `NodeHttpHandler` with keep-alive HTTP and HTTPS agents (no new connection, and no TLS
  *   handshake, per request), a connection timeout, and a request timeout that fails the attempt
  *   (`throwOnRequestTimeout: true`; without it the SDK only logs a warning and a server that
@@ -61,5 +62,6 @@ export function createDynamoDBClient(options: CreateDynamoDBClientOptions = {}):
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets: MAX_SOCKETS }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: MAX_SOCKETS }),
     });
-  return new DynamoDBClient({ cacheMiddleware: true, ...config, requestHandler });
+  const cacheMiddleware = !isLegacyRetryStrategy(config.retryStrategy);
+  return new DynamoDBClient({ cacheMiddleware, ...config, requestHandler });
 }

@@ -3,6 +3,7 @@ import { DynamoDBCaller } from './dynamodb-caller';
 import { DynamoDBDriver } from './dynamodb-driver';
 import { isSessionStoreError, type SessionStoreError } from './errors';
 import type { ResolvedSessionRepositoryOptions } from './options';
+import { isLegacyRetryStrategy } from './resolved-handlers';
 import type { DiagnosticLog } from './session-logger';
 import {
   type CreateTableOptions,
@@ -42,7 +43,7 @@ export class DynamoDBStorage {
     this.client =
       client ??
       new DynamoDBClient({
-        cacheMiddleware: true,
+        cacheMiddleware: !isLegacyRetryStrategy(clientConfig?.retryStrategy),
         requestHandler: { requestTimeout: requestTimeoutMs, throwOnRequestTimeout: true },
         ...clientConfig,
         ...(region && { region }),

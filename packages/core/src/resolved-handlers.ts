@@ -11,17 +11,41 @@ type Handler = (command: object) => Promise<{ output: unknown }>;
 const STACK_CHANGES = ['add', 'addRelativeTo', 'use', 'remove', 'removeByTag'] as const;
 
 /**
+ * Whether `strategy` is a retry strategy of the SDK's first, legacy interface (`retry(next,
+ * args)`, no `acquireInitialRetryToken`). With it, the SDK's retry middleware adds to the call's
+ * context on every call; a handler resolved once shares one context between calls, whose
+ * user-agent header then grows until servers refuse it. No handler may be cached with one.
+ */
+export function isLegacyRetryStrategy(strategy: unknown): boolean {
+  const candidate = strategy as { retry?: unknown; acquireInitialRetryToken?: unknown } | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.retry === 'function' &&
+    typeof candidate.acquireInitialRetryToken !== 'function'
+  );
+}
+
+/**
  * A client's middleware stack resolved once per command class, the work `client.send` does on
  * every call unless the client has `cacheMiddleware` (about a sixth of a call's CPU). Unlike the
  * SDK's own cache, it is dropped whenever the client's stack changes, so middleware the app adds
- * later still runs. Commands go to the resolved handler directly, not through `client.send`.
+ * later still runs. Commands go to the resolved handler directly, not through `client.send`;
+ * with a legacy retry strategy ({@link isLegacyRetryStrategy}) they go through `client.send`.
+ * As with the SDK's `cacheMiddleware`, the calls of one command class share one handler
+ * context.
  */
 export class ResolvedHandlers {
   readonly #client: DynamoDBClient;
   readonly #handlers = new Map<unknown, Handler>();
+  readonly #legacyRetry: Promise<boolean>;
 
   private constructor(client: DynamoDBClient) {
     this.#client = client;
+    const retryStrategy = (client.config as { retryStrategy?: () => unknown }).retryStrategy;
+    this.#legacyRetry = Promise.resolve()
+      .then(() => retryStrategy?.())
+      .then(isLegacyRetryStrategy, () => false);
     const stack = client.middlewareStack as unknown as Record<string, unknown>;
     for (const change of STACK_CHANGES) {
       const original = stack[change] as (...args: unknown[]) => unknown;
@@ -48,7 +72,10 @@ export class ResolvedHandlers {
   }
 
   /** Sends `command` as `client.send(command)` would, through the handler of its class. */
-  send<Output>(command: object): Promise<Output> {
+  async send<Output>(command: object): Promise<Output> {
+    if (await this.#legacyRetry) {
+      return this.#client.send(command as Parameters<DynamoDBClient['send']>[0]) as Output;
+    }
     const resolvable = command as ResolvableCommand;
     let handler = this.#handlers.get(command.constructor);
     if (handler === undefined) {

@@ -33,9 +33,20 @@ export class SessionConditions {
     );
   }
 
-  /** A touch: a live session with data, more than a second before its TTL, and the lock. */
+  /**
+   * A touch: a session with data and a numeric TTL more than a second ahead, and the lock. An
+   * item without a numeric TTL (this store never writes one) is read by its data's expiry
+   * alone; a touch would give it a TTL, after which a read takes that expiry for a stale one and
+   * the session would come back: such an item is never touched, only saved.
+   */
   touch(now: number, token: string | undefined) {
-    return and(this.live(now / 1000 + 1), this.lockedFor(token, now));
+    const { dataAttribute, expiresAttribute } = this.#options;
+    const cutoff = { N: String(Math.floor(now / 1000) + 1) };
+    return and(
+      exists(dataAttribute),
+      compare(expiresAttribute, '>', cutoff),
+      this.lockedFor(token, now),
+    ) as Condition;
   }
 
   /** Taking the lock: a live session, and nobody else's live lease. */
@@ -46,8 +57,8 @@ export class SessionConditions {
   /**
    * A session with data whose TTL, if any, is after `cutoffSeconds`: `NOT ttl <= cutoff`, which
    * also holds without a TTL (or with one that is no number, which DynamoDB never expires and a
-   * read takes as none). The cutoff is sent in whole seconds: TTLs are whole seconds, so
-   * `ttl > floor(cutoff)` is the same test, in a shorter number.
+   * read takes as none; the lock then reads the data, and its expiry decides). The cutoff is
+   * sent in whole seconds: TTLs are whole seconds, so `ttl > floor(cutoff)` is the same test.
    */
   live(cutoffSeconds: number): Condition {
     const { dataAttribute, expiresAttribute } = this.#options;

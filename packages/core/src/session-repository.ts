@@ -98,7 +98,10 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
    * destroyed since: then nothing is written (`missing`; `CONFLICT` with a locking option). Data
    * unchanged since this repository last read it only has its expiry refreshed; a save that
    * follows this repository's own write, without a read between, writes (another process may
-   * have written since, and the save must win as the last write).
+   * have written since, and the save must win as the last write). The memory is per process:
+   * of two concurrent requests of one process that read the same data, the one saving it
+   * unchanged after the other wrote a change writes its copy over that change (across two
+   * processes, the change stays).
    */
   save(id: string, data: Data, expiry?: SessionExpiry | null): Promise<SaveOutcome> {
     return this.#save(id, data, expiry, undefined);
@@ -116,7 +119,8 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
   /**
    * Moves the expiry of session `id` to `expiry` without rewriting its data. Resolves `false`,
    * and writes nothing, when there is no live session (missing, expired, destroyed, or an item
-   * without data). A session in the last second of its TTL counts as expired.
+   * without data), or its item has no numeric TTL (this store always writes one; a `save`
+   * gives it one). A session in the last second of its TTL counts as expired.
    */
   async touch(id: string, expiry?: SessionExpiry | null): Promise<boolean> {
     if (sessionIdProblem(this.options.prefix, id) !== undefined) return false;

@@ -110,6 +110,37 @@ for (const server of testServers()) {
       }
     });
 
+    it('caches no middleware with a retry strategy of the legacy interface (its context grows per call)', async () => {
+      const legacy = {
+        mode: 'legacy',
+        retry: (next: (args: unknown) => unknown, args: unknown) => next(args),
+      };
+      const helperClient = createDynamoDBClient({
+        region: 'us-east-1',
+        retryStrategy: legacy as never,
+      });
+      const own = new SessionRepository({
+        endpoint: server.endpoint,
+        region: 'us-east-1',
+        table,
+        clientConfig: {
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+          retryStrategy: legacy as never,
+        },
+      });
+      try {
+        expect(helperClient.config.cacheMiddleware).toBe(false);
+        expect(own.client.config.cacheMiddleware).toBe(false);
+        expect(createDynamoDBClient({ region: 'us-east-1' }).config.cacheMiddleware).toBe(true);
+        const id = newId();
+        await own.set(id, { n: 1 }, inOneHour());
+        expect(await own.get(id)).toEqual({ n: 1 });
+      } finally {
+        helperClient.destroy();
+        own.close();
+      }
+    });
+
     it('changes nothing on a client that caches its middleware already', async () => {
       const client = createDynamoDBClient({
         endpoint: server.endpoint,

@@ -103,7 +103,7 @@ describe('the requests a repository sends', () => {
       TableName: 'sessions',
       Key: { id: { S: 'sess:abc' } },
       UpdateExpression: 'SET #n0 = :v0',
-      ConditionExpression: 'attribute_exists(#n1) AND NOT #n0 <= :v1',
+      ConditionExpression: 'attribute_exists(#n1) AND #n0 > :v1',
       ExpressionAttributeNames: { '#n0': 'expires', '#n1': 'sess' },
       ExpressionAttributeValues: {
         ':v0': { N: String(Math.ceil((NOW + 10_000) / 1000)) },

@@ -12,10 +12,10 @@ import { SessionRepository } from '../src/index';
 import { MemorySessionRepository, MemorySessionStorage } from '../src/testing/index';
 
 /**
- * Items whose TTL attribute is missing, no number, or right at a touch's cutoff. A touch must
- * agree with a read (a live session is touched, a missing or expired one is not), on every
- * server and in memory: its condition is `NOT expires <= :cutoff`, which a server and the memory
- * driver must both judge as DynamoDB does for a missing or non-number attribute. Each case starts
+ * Items whose TTL attribute is missing, no number, or right at a touch's cutoff. A touch never
+ * touches what a read would not return, on every server and in memory, and touches only items
+ * with a numeric TTL (this store always writes one): an item without one is read by its data's
+ * expiry, and a TTL given by a touch would make a read take that expiry for a stale one. Each case starts
  * in the first half of a second, so the item one second from its TTL is still live when read.
  */
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -37,8 +37,8 @@ const odd: Record<string, () => Item> = {
   'a tombstone (no data)': () => ({ expires: { N: String(nowSeconds() + 3600) } }),
 };
 const expected: Record<string, { read: boolean; touched: boolean }> = {
-  'no TTL attribute': { read: true, touched: true },
-  'a TTL that is a string': { read: true, touched: true },
+  'no TTL attribute': { read: true, touched: false },
+  'a TTL that is a string': { read: true, touched: false },
   'a TTL an hour ahead': { read: true, touched: true },
   'a TTL within the touch cutoff (now + 1 s)': { read: true, touched: false },
   'a TTL that has passed': { read: false, touched: false },
@@ -72,7 +72,7 @@ for (const server of testServers()) {
       client.destroy();
     });
 
-    it('touches exactly the sessions a read returns, less those within a second of their TTL', async () => {
+    it('touches the sessions a read returns that have a numeric TTL more than a second ahead', async () => {
       const repository = new SessionRepository({ client, table, touchAfterMs: 0 });
       const put = async (_key: string, item: Item) => {
         await client.send(new PutItemCommand({ TableName: table, Item: item }));

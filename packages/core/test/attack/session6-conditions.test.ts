@@ -1,7 +1,7 @@
 /**
  * Session 6 attack on the `not()` condition node and `live()` = `attribute_exists(data) AND
  * NOT expires <= :cutoff` (touch, refresh, lock), on the memory repository and each local
- * server. `bug(...)` marks a test that fails while the bug is there.
+ * server. `it(...)` marks a test that fails while the bug is there.
  */
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { localClient, testServers } from '@dynamodb-session/test-support';
@@ -21,7 +21,7 @@ import {
   not,
   or,
 } from '../../src/conditions';
-import { backendNames, bug, createIndexedTable, putRaw, uniqueId, useBackend } from './support';
+import { backendNames, createIndexedTable, putRaw, uniqueId, useBackend } from './support';
 
 const HOUR = 3_600_000;
 
@@ -45,7 +45,7 @@ for (const name of backendNames()) {
       // read after it is still null. Now: touch() resolves true, sets a numeric TTL an hour
       // ahead, and the next read returns the session: the TTL is now the newer expiry, so the
       // cookie's past expiry counts as stale and is ignored. The session is revived.
-      bug(`touch() of an expired session with ${label} revives it`, async () => {
+      it(`touch() of an expired session with ${label} revives it`, async () => {
         const repo = backend.repo({ touchAfterMs: 0 });
         const id = uniqueId('s6-cookie');
         await backend.put({
@@ -59,7 +59,7 @@ for (const name of backendNames()) {
         expect({ touched, after }).toEqual({ touched: false, after: null });
       });
 
-      bug(`refresh() of an expired session with ${label} revives it`, async () => {
+      it(`refresh() of an expired session with ${label} revives it`, async () => {
         const repo = backend.repo({ touchAfterMs: 0 });
         const id = uniqueId('s6-cookie-refresh');
         await backend.put({
@@ -153,12 +153,12 @@ describe('session6: number precision of holds()', () => {
   // Expected: NOT (t <= 1700000000) holds for t = 1700000000.0000000000000000000000000001,
   // as DynamoDB judges it (the servers below agree). Now holds() says false: Number() rounds
   // the stored value to the cutoff.
-  bug('a 38-digit TTL just above the cutoff is live, as DynamoDB says', () => {
+  it('a 38-digit TTL just above the cutoff is live, as DynamoDB says', () => {
     const live = not(compare('t', '<=', { N: CUTOFF }));
     expect(holds(live, { t: { N: HAIR_ABOVE } })).toBe(true);
   });
 
-  bug('two distinct 38-digit numbers are not equal', () => {
+  it('two distinct 38-digit numbers are not equal', () => {
     expect(
       holds(compare('v', '=', { N: '10000000000000000000000000000000000001' }), {
         v: { N: '10000000000000000000000000000000000000' },
@@ -251,19 +251,16 @@ for (const server of testServers()) {
     // as not(and/or) is parenthesized. Now it compiles to `NOT NOT c`, which dynalite refuses
     // (ValidationException: Syntax error; Expected "(" but "N" found).
     // (DynamoDB Local parses `NOT NOT c`: a plain test there)
-    (server.name === 'dynalite' ? bug : it)(
-      'not(not(c)) compiles to an expression the server parses',
-      async () => {
-        const item: Item = { a: { N: '2' } };
-        for (const condition of [
-          not(not(exists('a'))),
-          not(not(not(compare('a', '<=', { N: '2' })))),
-          or(not(not(missing('a'))), compare('a', '=', { N: '1' })) as Condition,
-        ]) {
-          expect(await serverSays(item, condition)).toBe(holds(condition, item));
-        }
-      },
-    );
+    it('not(not(c)) compiles to an expression the server parses', async () => {
+      const item: Item = { a: { N: '2' } };
+      for (const condition of [
+        not(not(exists('a'))),
+        not(not(not(compare('a', '<=', { N: '2' })))),
+        or(not(not(missing('a'))), compare('a', '=', { N: '1' })) as Condition,
+      ]) {
+        expect(await serverSays(item, condition)).toBe(holds(condition, item));
+      }
+    });
 
     it('held: NOT of AND/OR, NOT inside OR at the top level parse and judge as holds()', async () => {
       const item: Item = { a: { N: '2' }, b: { S: 'xy' } };
@@ -298,23 +295,20 @@ for (const server of testServers()) {
     // another type (both servers say so). Now holds() says false (compareValues gives
     // undefined), so not(compare(a, '<>', v)), which the not() doc says holds where a is
     // missing, holds in memory and fails on every server.
-    bug(
-      "'<>' with a missing attribute or another type: holds() agrees with the server",
-      async () => {
-        const cases: [Item, Condition][] = [
-          [{}, compare('a', '<>', { S: '2' })],
-          [{ a: { N: '2' } }, compare('a', '<>', { S: '2' })],
-          [{}, not(compare('a', '<>', { S: '2' }))],
-        ];
-        const seen = [];
-        const want = [];
-        for (const [item, condition] of cases) {
-          seen.push(holds(condition, item));
-          want.push(await serverSays(item, condition));
-        }
-        expect(seen).toEqual(want);
-      },
-    );
+    it("'<>' with a missing attribute or another type: holds() agrees with the server", async () => {
+      const cases: [Item, Condition][] = [
+        [{}, compare('a', '<>', { S: '2' })],
+        [{ a: { N: '2' } }, compare('a', '<>', { S: '2' })],
+        [{}, not(compare('a', '<>', { S: '2' }))],
+      ];
+      const seen = [];
+      const want = [];
+      for (const [item, condition] of cases) {
+        seen.push(holds(condition, item));
+        want.push(await serverSays(item, condition));
+      }
+      expect(seen).toEqual(want);
+    });
 
     it('held: the server compares 38-digit numbers exactly (what holds() misses)', async () => {
       const live = not(compare('t', '<=', { N: CUTOFF }));

@@ -73,7 +73,8 @@ for (const server of testServers()) {
     // its own, so middleware the app keeps on its client sees its own call's state. Now every
     // call of one command class shares the one context object the first resolution made:
     // concurrent calls overwrite each other's state (and the context's commandInstance stays
-    // the first command forever).
+    // the first command forever). KNOWN LIMIT, documented on the option: the SDK's own
+    // `cacheMiddleware` shares the context the same way; only resolving per call avoids it.
     bug('concurrent calls through the resolved handlers share one handler context', async () => {
       expect(await contextMixUps(true)).toBe(0);
     });
@@ -123,24 +124,21 @@ for (const server of testServers()) {
     // Expected: the user-agent header of the repository's 20th GetItem is as long as its 2nd.
     // Now it grows by ~24 bytes per call (unbounded memory in the context, and after some
     // hundreds of calls a header larger than a server accepts: every call then fails).
-    bug('with a legacy retry strategy the user-agent header grows on every call', async () => {
+    // Fixed: with a retry strategy of the legacy interface, the calls go through client.send.
+    it('with a legacy retry strategy the user-agent header keeps its length (the calls go through send)', async () => {
       const lengths = await userAgentLengths(true, 20);
       expect(lengths.at(-1)).toBe(lengths[1]);
     });
 
-    // Expected: a repository's 1,500th call works as its first. Now the header outgrows what
+    // Expected: a repository's 1,000th call works as its first. Now the header outgrows what
     // the server's HTTP parser takes after some hundreds of calls, and every later call fails.
-    bug(
-      'with a legacy retry strategy the repository fails after enough calls',
-      async () => {
-        const failure = await userAgentLengths(true, 1_500).then(
-          () => undefined,
-          (error: { code?: string; message?: string }) => `${error.code}: ${error.message}`,
-        );
-        expect(failure).toBeUndefined();
-      },
-      60_000,
-    );
+    it('with a legacy retry strategy the repository still works after 1,000 calls', async () => {
+      const failure = await userAgentLengths(true, 1_000).then(
+        () => undefined,
+        (error: { code?: string; message?: string }) => `${error.code}: ${error.message}`,
+      );
+      expect(failure).toBeUndefined();
+    }, 60_000);
 
     it('held: plugins used on the stack, removeByTag, several repositories and a recreated client', async () => {
       let client = new DynamoDBClient({

@@ -40,7 +40,11 @@ for (const serializer of ['json', 'map'] as const) {
     // both requests run in ONE process, the changing request's write drops the fingerprint the
     // read left, the unchanged request's save writes its stale copy, and the change (n: 2) is
     // lost. The outcome of two concurrent requests depends on whether a load balancer sent
-    // them to one process or two.
+    // them to one process or two. KNOWN LIMIT (as before this session's change, which wrote the
+    // stale copy too): the memory is per process, not per request, and cannot tell this from a
+    // request that read x, wrote x2 and then saves x again (which must write). express-session
+    // (resave: false) and koa-session never save an unchanged session; @fastify/session with
+    // rolling does. Documented on save().
     bug(
       'two requests in one process read x, one saves x2, the other saves x unchanged: x2 is lost',
       async () => {
