@@ -210,7 +210,7 @@ function compareNumbers(a: string, b: string): number | undefined {
 
 /** `text` as digits × 10^exponent, or `undefined` when it is no number. */
 function decimal(text: string): { digits: bigint; exponent: number } | undefined {
-  const match = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text.trim());
+  const match = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text);
   const whole = match?.[2] ?? '';
   const fraction = match?.[3] ?? '';
   if (!match || whole.length + fraction.length === 0) return undefined;

@@ -57,9 +57,15 @@ describe('conditions', () => {
       [['s', '>', { S: '\u{10000}' }], false],
       [['b', '<', { B: Uint8Array.of(1, 3) }], true],
       [['b', '=', { B: Uint8Array.of(1, 2) }], true],
-      // a number compared with a string, or a missing attribute: no comparison holds, not even <>
-      [['n', '<>', { S: '9' }], false],
-      [['absent', '<>', { N: '1' }], false],
+      // a number compared with a string, or a missing attribute: only <> holds (as both local
+      // servers judge it, attack/session6-conditions.test.ts)
+      [['n', '<>', { S: '9' }], true],
+      [['absent', '<>', { N: '1' }], true],
+      [['n', '=', { S: '9' }], false],
+      [['absent', '<', { N: '1' }], false],
+      [['n', '<', { N: '1e3' }], true],
+      [['n', '>', { N: '-9.5E-1' }], true],
+      [['n', '=', { N: '+9.000' }], true],
     ];
     for (const [args, expected] of cases) {
       expect([args, holds(compare(...args), item)]).toEqual([args, expected]);
@@ -95,6 +101,32 @@ describe('conditions', () => {
     expect(names.values).toEqual({ ':v0': { N: '5' }, ':v1': { S: 'app:' } });
   });
 
+  it('compares numbers exactly, in any notation, and takes what is no number for no value', () => {
+    const order = (a: string, b: string) =>
+      ['<', '=', '>'].find((comparison) =>
+        holds(compare('n', comparison as Comparison, { N: b }), { n: { N: a } }),
+      ) ?? 'none';
+    expect(order('1700000000.0000000000000000000000000001', '1700000000')).toBe('>');
+    expect(
+      order('12345678901234567890123456789012345678', '12345678901234567890123456789012345679'),
+    ).toBe('<');
+    expect(order('1e10', '9e9')).toBe('>');
+    expect(order('-5', '3')).toBe('<');
+    expect(order('2.50', '25e-1')).toBe('=');
+    expect(order('1e400', '1')).toBe('>');
+    expect(order('1e-400', '1')).toBe('<');
+    for (const [a, b] of [
+      ['1x', '1'],
+      ['x1', '1'],
+      ['1', '1x'],
+      ['.', '1'],
+      ['', '0'],
+      ['1e', '1'],
+    ]) {
+      expect([a, b, order(a as string, b as string)]).toEqual([a, b, 'none']);
+    }
+  });
+
   it('negates a condition: a comparison with a missing attribute fails, so its negation holds', () => {
     const notExpired = not(compare('t', '<=', { N: '10' }));
     expect(holds(notExpired, {})).toBe(true);
@@ -109,6 +141,8 @@ describe('conditions', () => {
     expect(compileCondition(not(or(exists('a'), exists('b')) as Condition), names)).toBe(
       'NOT (attribute_exists(#n2) OR attribute_exists(#n3))',
     );
+    expect(compileCondition(not(not(exists('a'))), names)).toBe('NOT (NOT attribute_exists(#n2))');
+    expect(holds(not(not(exists('a'))), { a: { S: 'x' } })).toBe(true);
   });
 
   it('compiles and applies changes: SET, REMOVE, both or neither, without touching the item', () => {
