@@ -71,6 +71,7 @@ export { hashSessionId, MAX_KEY_BYTES, prefixesOverlap, sessionIdProblem } from 
 export type {
   PessimisticLockingOptions,
   RefreshOutcome,
+  SaveOptions,
   SaveOutcome,
   SessionLock,
 } from './session-lock';

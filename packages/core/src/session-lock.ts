@@ -17,6 +17,18 @@ export interface PessimisticLockingOptions {
   leaseAttribute?: string;
 }
 
+/** What a framework knows about the data it saves, for the repository's `save`. */
+export interface SaveOptions {
+  /**
+   * The framework has tracked the data and knows it unchanged since the request loaded it, or
+   * since its last save of it (@fastify/session's `isModified()`). When this process has read
+   * or written the session before, the save then only refreshes its expiry, even if another
+   * request of this process wrote a change since, which a comparison with the process's memory
+   * could not tell apart from this request's own change.
+   */
+  unchangedSinceRead?: boolean;
+}
+
 /** What {@link SessionLock.save} and the repository's `save` did. */
 export type SaveOutcome = 'written' | RefreshOutcome;
 

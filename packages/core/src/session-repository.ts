@@ -15,6 +15,7 @@ import {
   HeldSession,
   type LockedOperations,
   type RefreshOutcome,
+  type SaveOptions,
   type SaveOutcome,
   type SessionLock,
 } from './session-lock';
@@ -29,7 +30,7 @@ interface PlainForm {
 }
 
 export type { RepositoryStorage, SessionErrorListener, SessionItem } from './repository-base';
-export type { RefreshOutcome, SaveOutcome } from './session-lock';
+export type { RefreshOutcome, SaveOptions, SaveOutcome } from './session-lock';
 
 /**
  * Sessions in one DynamoDB table (or another storage driver): a promise-based, framework-free
@@ -103,8 +104,13 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
    * unchanged after the other wrote a change writes its copy over that change (across two
    * processes, the change stays).
    */
-  save(id: string, data: Data, expiry?: SessionExpiry | null): Promise<SaveOutcome> {
-    return this.#save(id, data, expiry, undefined);
+  save(
+    id: string,
+    data: Data,
+    expiry?: SessionExpiry | null,
+    options?: SaveOptions,
+  ): Promise<SaveOutcome> {
+    return this.#save(id, data, expiry, undefined, options?.unchangedSinceRead === true);
   }
 
   /**
@@ -170,10 +176,16 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
     data: Data,
     expiry: SessionExpiry | null | undefined,
     token: string | undefined,
+    unchangedSinceRead = false,
   ): Promise<SaveOutcome> {
     this.#assertId(id);
     const recent = this.recent.recall(id);
-    const [unchanged, plain] = recent ? this.#compare(data, recent) : [false, undefined];
+    const [unchanged, plain] =
+      recent === undefined
+        ? [false, undefined]
+        : unchangedSinceRead
+          ? [true, undefined]
+          : this.#compare(data, recent);
     let outcome: SaveOutcome = 'missing';
     if (unchanged) outcome = await this.#refresh(id, expiry, token);
     else if (await this.#write(id, data, expiry, true, token, plain)) outcome = 'written';

@@ -8,6 +8,7 @@ import {
   and,
   applyChange,
   beginsWith,
+  type Comparison,
   type Condition,
   compare,
   compileChange,

@@ -73,7 +73,8 @@ export class DynamoDBStore<
   /**
    * Stores session `sessionId` until its cookie expires, never bringing back a session destroyed
    * meanwhile. @fastify/session calls this on every response of a rolling session: a session
-   * whose data is unchanged since it was loaded only has its TTL moved, when needed.
+   * whose data is unchanged since it was loaded (its `isModified()` says so) only has its TTL
+   * moved, when needed, even when another request of this process changed it meanwhile.
    */
   set(sessionId: string, session: FastifySession, callback?: NodeCallback<void>): Promise<void> {
     const data = session as unknown as Data;
@@ -82,9 +83,10 @@ export class DynamoDBStore<
       this.#bySession.set(session, lock);
       if (this.#held.get(sessionId) === lock) this.#held.delete(sessionId);
     }
+    const unchangedSinceRead = (session as { isModified?: () => boolean }).isModified?.() === false;
     const saved = lock
       ? lock.save(data, cookieExpiry(session))
-      : this.repository.save(sessionId, data, cookieExpiry(session));
+      : this.repository.save(sessionId, data, cookieExpiry(session), { unchangedSinceRead });
     return settle(
       saved.then(() => undefined),
       callback,

@@ -44,7 +44,8 @@ for (const serializer of ['json', 'map'] as const) {
     // stale copy too): the memory is per process, not per request, and cannot tell this from a
     // request that read x, wrote x2 and then saves x again (which must write). express-session
     // (resave: false) and koa-session never save an unchanged session; @fastify/session with
-    // rolling does. Documented on save().
+    // rolling does. Documented on save(); the fastify store passes `unchangedSinceRead` from
+    // @fastify/session's isModified() (next test), which closes it there.
     bug(
       'two requests in one process read x, one saves x2, the other saves x unchanged: x2 is lost',
       async () => {
@@ -60,6 +61,38 @@ for (const serializer of ['json', 'map'] as const) {
         expect(await make().get('s')).toMatchObject({ n: 2 });
       },
     );
+
+    it('with unchangedSinceRead (a framework that tracked the data): the change of the other request stays', async () => {
+      const { make } = setup();
+      const process1 = make();
+      const t = Date.now() + HOUR;
+      await make().set('s', { ...cookie(t), n: 1 }, t);
+      const r1 = (await process1.get('s')) as SessionData;
+      const r2 = (await process1.get('s')) as SessionData;
+      r2.n = 2;
+      expect(await process1.save('s', r2, t + 1_000)).toBe('written');
+      expect(await process1.save('s', r1, t + 2_000, { unchangedSinceRead: true })).not.toBe(
+        'written',
+      );
+      expect(await make().get('s')).toMatchObject({ n: 2 });
+    });
+
+    it('unchangedSinceRead writes a session this process never read, and brings back no destroyed one', async () => {
+      const { make } = setup();
+      const p1 = make();
+      const t = Date.now() + HOUR;
+      expect(await p1.save('new', { ...cookie(t), n: 0 }, t, { unchangedSinceRead: true })).toBe(
+        'written',
+      );
+      expect(await make().get('new')).toMatchObject({ n: 0 });
+      await make().set('d', { ...cookie(t), n: 1 }, t);
+      const read = (await p1.get('d')) as SessionData;
+      await make().destroy('d');
+      expect(await p1.save('d', read, t + 5_000, { unchangedSinceRead: true })).not.toBe('written');
+      await p1.destroy('d');
+      expect(await p1.save('d', read, t + 5_000, { unchangedSinceRead: true })).toBe('missing');
+      expect(await make().get('d')).toBeNull();
+    });
 
     it('held: A writes x, B writes y, A saves x again: x is written last (the fix)', async () => {
       const { make } = setup({ touchAfterMs: 'auto' });
