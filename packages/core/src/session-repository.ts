@@ -102,7 +102,8 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
    * have written since, and the save must win as the last write). The memory is per process:
    * of two concurrent requests of one process that read the same data, the one saving it
    * unchanged after the other wrote a change writes its copy over that change (across two
-   * processes, the change stays).
+   * processes, the change stays), unless the framework, which tracks its request's data, says
+   * so with `options.unchangedSinceRead`.
    */
   save(
     id: string,

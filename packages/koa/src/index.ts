@@ -49,6 +49,8 @@ export class DynamoDBStore<
   readonly repository: Repository;
   /** With `pessimisticLocking`: the lock each request (its koa context) took. */
   readonly #locks = new WeakMap<object, SessionLock<Data>>();
+  /** What each request (its koa context) loaded: the key, and the data as koa-session sees it. */
+  readonly #loaded = new WeakMap<object, { key: string; json: string | undefined }>();
 
   /** A store on a `SessionRepository` built from `options`. */
   constructor(options?: SessionRepositoryOptions & { repository?: undefined });
@@ -71,7 +73,11 @@ export class DynamoDBStore<
     options?: KoaStoreCallOptions,
   ): Promise<Data | null> {
     const ctx = contextOf(options);
-    if (!this.repository.options.pessimisticLocking || !ctx) return this.repository.get(key);
+    if (!this.repository.options.pessimisticLocking || !ctx) {
+      const data = await this.repository.get(key);
+      if (ctx && data) this.#loaded.set(ctx, { key, json: koaSessionJson(data) });
+      return data;
+    }
     const lock = await this.repository.lock(key);
     this.#locks.set(ctx, lock);
     const response = (ctx as { res?: ClosingResponse }).res;
@@ -88,7 +94,10 @@ export class DynamoDBStore<
   /**
    * Stores session `key` until its `_expire` (else `maxAge` from now; else `defaultLifetimeMs`),
    * never bringing back a session destroyed meanwhile. Data unchanged since it was read (a
-   * `rolling` or `renew` save) only has its expiry refreshed, when needed.
+   * `rolling` or `renew` save) only has its expiry refreshed, when needed, even when another
+   * request of this process changed it meanwhile: koa-session says `changed: false` for those
+   * saves, and also for an explicit `ctx.session.save()`, so the store compares what this
+   * request loaded with what it saves.
    */
   async set(
     key: string,
@@ -104,8 +113,15 @@ export class DynamoDBStore<
           ? expiryFromMaxAge(maxAge)
           : undefined;
     const lock = this.#lockOf(key, options);
-    if (lock) await lock.save(sess, expiry);
-    else await this.repository.save(key, sess, expiry);
+    if (lock) {
+      await lock.save(sess, expiry);
+      return;
+    }
+    const ctx = contextOf(options);
+    const loaded = ctx && options.changed === false ? this.#loaded.get(ctx) : undefined;
+    const unchangedSinceRead =
+      loaded?.key === key && loaded.json !== undefined && loaded.json === koaSessionJson(sess);
+    await this.repository.save(key, sess, expiry, { unchangedSinceRead });
   }
 
   /** Deletes session `key`. */
@@ -124,6 +140,18 @@ export class DynamoDBStore<
   /** Releases the DynamoDB client if the store built it; a client you passed is left alone. */
   close(): void {
     this.repository.close();
+  }
+}
+
+/**
+ * Session data as koa-session compares it: without its own bookkeeping fields (`_expire`,
+ * `_maxAge`, `_session`...), which a `rolling` save moves.
+ */
+function koaSessionJson(data: object): string | undefined {
+  try {
+    return JSON.stringify(Object.entries(data).filter(([field]) => !field.startsWith('_')));
+  } catch {
+    return undefined;
   }
 }
 

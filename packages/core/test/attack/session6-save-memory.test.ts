@@ -45,7 +45,8 @@ for (const serializer of ['json', 'map'] as const) {
     // request that read x, wrote x2 and then saves x again (which must write). express-session
     // (resave: false) and koa-session never save an unchanged session; @fastify/session with
     // rolling does. Documented on save(); the fastify store passes `unchangedSinceRead` from
-    // @fastify/session's isModified() (next test), which closes it there.
+    // @fastify/session's isModified(), and the koa store from comparing what each request
+    // (its ctx) loaded with what it saves (next test), which closes it there.
     bug(
       'two requests in one process read x, one saves x2, the other saves x unchanged: x2 is lost',
       async () => {
