@@ -125,4 +125,33 @@ describe('session fingerprints', () => {
       JSON.stringify({ cookie: { expires: ISO_A } }),
     );
   });
+
+  it('keeps arrays as arrays in a map fingerprint, and a null cookie out of the cookie rules', () => {
+    const list = { M: { x: { L: [{ S: 'a' }] } } };
+    const indexed = { M: { x: { L: { '0': { S: 'a' } } } } } as never;
+    expect(fingerprintOf(list)).not.toBe(fingerprintOf(indexed));
+    const fields = { expire: 2, cookieExpires: undefined, originalExpires: undefined };
+    expect(withExpiryFields({ cookie: null, _expire: 1, n: 1 }, fields)).toEqual({
+      cookie: null,
+      _expire: 2,
+      n: 1,
+    });
+  });
+
+  it("puts back a cookie's expires, and its originalExpires next to an expires of null", () => {
+    const stored = { expire: undefined, cookieExpires: ISO_A, originalExpires: undefined };
+    expect(withExpiryFields({ cookie: { expires: ISO_B, path: '/' } }, stored)).toEqual({
+      cookie: { expires: ISO_A, path: '/' },
+    });
+    const browserCookie = { cookie: { expires: null, originalExpires: ISO_B } };
+    expect(
+      withExpiryFields(browserCookie, {
+        expire: undefined,
+        cookieExpires: null,
+        originalExpires: ISO_A,
+      }),
+    ).toEqual({ cookie: { expires: null, originalExpires: ISO_A } });
+    const stringCookie = { cookie: { expires: ISO_B, toJSON: () => 'opaque' } };
+    expect(withExpiryFields(stringCookie, stored)).toBe(stringCookie);
+  });
 });
