@@ -19,6 +19,8 @@ export interface RecentSession {
   storedExpiry?: ExpiryFields;
   /** The stored version, with optimistic locking. */
   version?: number;
+  /** `cookieKeyOf` the data read or written: `save`'s `unchangedSinceRead` needs it unchanged. */
+  cookieKey?: string;
 }
 
 /**

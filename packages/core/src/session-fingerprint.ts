@@ -44,6 +44,25 @@ function sortedKeys(_key: string, value: unknown): unknown {
   return Object.fromEntries(entries);
 }
 
+/**
+ * The JSON of `data`'s cookie without its expiry fields (`expires`, `originalExpires`), through
+ * the cookie's `toJSON` when it has one: what a framework's change tracking leaves out (e.g.
+ * @fastify/session's `isModified()`), and a rolling save does not move. `''` without a cookie
+ * object; `undefined` when it cannot be serialized.
+ */
+export function cookieKeyOf(data: SessionData): string | undefined {
+  const cookie = data.cookie as { toJSON?: () => unknown } | null | undefined;
+  if (typeof cookie !== 'object' || cookie === null) return '';
+  try {
+    const plain = typeof cookie.toJSON === 'function' ? cookie.toJSON() : cookie;
+    if (typeof plain !== 'object' || plain === null) return JSON.stringify(plain);
+    const { expires, originalExpires, ...rest } = plain as Record<string, unknown>;
+    return JSON.stringify(rest);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The expiry fields of `data`, as they serialize (a Date as its JSON string). */
 export function expiryFieldsOf(data: SessionData): ExpiryFields {
   const own = ownExpiryFields(data);

@@ -22,9 +22,10 @@ export interface SaveOptions {
   /**
    * The framework has tracked the data and knows it unchanged since the request loaded it, or
    * since its last save of it (@fastify/session's `isModified()`). When this process has read
-   * or written the session before, the save then only refreshes its expiry, even if another
-   * request of this process wrote a change since, which a comparison with the process's memory
-   * could not tell apart from this request's own change.
+   * or written the session before, and the data's `cookie` (which such tracking leaves out), but
+   * for its expiry, is the one it last read or wrote, the save then only refreshes the expiry,
+   * even if another request of this process wrote a change since, which a comparison with the
+   * process's memory could not tell apart from this request's own change.
    */
   unchangedSinceRead?: boolean;
 }

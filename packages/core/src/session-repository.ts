@@ -9,7 +9,12 @@ import { type RecentSession, refreshCanWait } from './recent-sessions';
 import { RepositoryBase, type RepositoryStorage, type SessionItem } from './repository-base';
 import { SessionConditions } from './session-conditions';
 import type { SessionData } from './session-data';
-import { type ExpiryFields, fingerprintOf, withExpiryFields } from './session-fingerprint';
+import {
+  cookieKeyOf,
+  type ExpiryFields,
+  fingerprintOf,
+  withExpiryFields,
+} from './session-fingerprint';
 import { sessionIdProblem } from './session-key';
 import {
   HeldSession,
@@ -184,7 +189,7 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
     const [unchanged, plain] =
       recent === undefined
         ? [false, undefined]
-        : unchangedSinceRead
+        : unchangedSinceRead && sameCookie(data as SessionData, recent)
           ? [true, undefined]
           : this.#compare(data, recent);
     let outcome: SaveOutcome = 'missing';
@@ -257,7 +262,7 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
     }
     const legacy = this.codec.legacyKey(id);
     if (legacy) await this.driver.delete(legacy);
-    this.#remember(id, item, undefined);
+    this.#remember(id, item, undefined, undefined, data as SessionData);
     return true;
   }
 
@@ -360,7 +365,13 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
       this.recent.markGone(id);
       return null;
     }
-    this.#remember(id, item, { value: parsed.plain }, parsed.storedExpiry);
+    this.#remember(
+      id,
+      item,
+      { value: parsed.plain },
+      parsed.storedExpiry,
+      parsed.data as SessionData,
+    );
     return parsed.data as Data;
   }
 
@@ -372,7 +383,8 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
     id: string,
     item: Item,
     plain: PlainForm | undefined,
-    storedExpiry?: ExpiryFields,
+    storedExpiry: ExpiryFields | undefined,
+    data: SessionData,
   ): void {
     const ttlSeconds = this.codec.ttlOf(item);
     if (!this.recent.enabled || ttlSeconds === undefined) return;
@@ -382,10 +394,17 @@ export class SessionRepository<Data extends object = SessionData> extends Reposi
       ttlSeconds,
       storedExpiry,
       version: optimisticLocking ? Number(item[versionAttribute]?.N ?? 0) : undefined,
+      cookieKey: cookieKeyOf(data),
     });
   }
 
   #expiresAt(expiry: SessionExpiry | null | undefined): number {
     return sessionExpiryMs(expiry, this.options.defaultLifetimeMs, this.now());
   }
+}
+
+/** Whether `data`'s cookie, but for its expiry, is the one `recent` read or wrote. */
+function sameCookie(data: SessionData, recent: RecentSession): boolean {
+  const key = cookieKeyOf(data);
+  return key !== undefined && key === recent.cookieKey;
 }

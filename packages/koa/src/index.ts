@@ -49,7 +49,7 @@ export class DynamoDBStore<
   readonly repository: Repository;
   /** With `pessimisticLocking`: the lock each request (its koa context) took. */
   readonly #locks = new WeakMap<object, SessionLock<Data>>();
-  /** What each request (its koa context) loaded: the key, and the data as koa-session sees it. */
+  /** What each request (its koa context) loaded or last saved: the key, and the data's JSON. */
   readonly #loaded = new WeakMap<object, { key: string; json: string | undefined }>();
 
   /** A store on a `SessionRepository` built from `options`. */
@@ -97,7 +97,7 @@ export class DynamoDBStore<
    * `rolling` or `renew` save) only has its expiry refreshed, when needed, even when another
    * request of this process changed it meanwhile: koa-session says `changed: false` for those
    * saves, and also for an explicit `ctx.session.save()`, so the store compares what this
-   * request loaded with what it saves.
+   * request loaded (or last saved) with what it saves, `_expire` aside.
    */
   async set(
     key: string,
@@ -119,9 +119,11 @@ export class DynamoDBStore<
     }
     const ctx = contextOf(options);
     const loaded = ctx && options.changed === false ? this.#loaded.get(ctx) : undefined;
+    const json = koaSessionJson(sess);
     const unchangedSinceRead =
-      loaded?.key === key && loaded.json !== undefined && loaded.json === koaSessionJson(sess);
+      loaded?.key === key && loaded.json !== undefined && loaded.json === json;
     await this.repository.save(key, sess, expiry, { unchangedSinceRead });
+    if (ctx) this.#loaded.set(ctx, { key, json });
   }
 
   /** Deletes session `key`. */
@@ -144,12 +146,13 @@ export class DynamoDBStore<
 }
 
 /**
- * Session data as koa-session compares it: without its own bookkeeping fields (`_expire`,
- * `_maxAge`, `_session`...), which a `rolling` save moves.
+ * Session data as this store compares it: without `_expire`, which a `rolling` save moves
+ * (`_maxAge` and `_session`, the session's lifetime, count).
  */
 function koaSessionJson(data: object): string | undefined {
   try {
-    return JSON.stringify(Object.entries(data).filter(([field]) => !field.startsWith('_')));
+    const fields = Object.entries(data).filter(([field]) => field !== '_expire');
+    return JSON.stringify(fields.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   } catch {
     return undefined;
   }
