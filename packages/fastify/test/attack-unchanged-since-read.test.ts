@@ -5,6 +5,7 @@
  * as a mere TTL refresh: the stored cookie keeps its old `originalMaxAge` and the next request
  * restores the old one. Before the flag, the repository compared the data (with the cookie) and
  * wrote. Plus the sequences around the flag that held.
+ * Fixed: the flag now needs the cookie, but for its expiry, to be the one last read or written.
  */
 import {
   createTestTable,
@@ -19,8 +20,6 @@ import { buildApp, type FastifyVersion, fastifyVersions } from './apps';
 
 const server = testServers()[0] as { name: string; endpoint: string };
 const HOUR = 3_600_000;
-/** An expected failure (a bug); `SHOW_BUGS=1` runs it as a plain test to print the failure. */
-const bug = (process.env.SHOW_BUGS ? it : it.fails) as typeof it.fails;
 const MONTH = 30 * 24 * HOUR;
 
 type Answer = { status: number; body: Record<string, unknown>; cookie?: { expires?: Date } };
@@ -131,29 +130,28 @@ describe(`fastify: unchangedSinceRead from isModified(), on ${server.name}`, () 
     describe(version.name, () => {
       // BUG: cookie-only change is refreshed, not written: the next request restores the old
       // cookie. A plain store writes the session (with its new cookie) on this save.
-      bug(
-        'a "remember me" cookie.maxAge set by a request is kept by the next request',
+      it('a "remember me" cookie.maxAge set by a request is kept by the next request', async () => {
+        const { browser } = await open(version);
+        expect((await browser('GET', '/count')).body).toEqual({ views: 1 });
+        const remembered = await browser('GET', '/remember');
+        // this response's cookie lasts a month
+        expect(remembered.cookie?.expires?.getTime()).toBeGreaterThan(Date.now() + MONTH - 60_000);
+        const next = await browser('GET', '/cookie');
+        expect(next.body.originalMaxAge).toBe(MONTH); // was HOUR: the change is lost
+        // and the browser's cookie, rolled by the next response, a month again (not an hour)
+        expect(next.cookie?.expires?.getTime()).toBeGreaterThan(Date.now() + MONTH - 60_000);
+      });
+
+      // @fastify/session 10 has no session.options()
+      it.skipIf(version.name.includes('session 10'))(
+        'session.options({ maxAge }) is kept by the next request',
         async () => {
           const { browser } = await open(version);
-          expect((await browser('GET', '/count')).body).toEqual({ views: 1 });
-          const remembered = await browser('GET', '/remember');
-          // this response's cookie lasts a month
-          expect(remembered.cookie?.expires?.getTime()).toBeGreaterThan(
-            Date.now() + MONTH - 60_000,
-          );
-          const next = await browser('GET', '/cookie');
-          expect(next.body.originalMaxAge).toBe(MONTH); // was HOUR: the change is lost
-          // and the browser's cookie, rolled by the next response, a month again (not an hour)
-          expect(next.cookie?.expires?.getTime()).toBeGreaterThan(Date.now() + MONTH - 60_000);
+          await browser('GET', '/count');
+          await browser('GET', '/remember-options');
+          expect((await browser('GET', '/cookie')).body.originalMaxAge).toBe(MONTH);
         },
       );
-
-      bug('session.options({ maxAge }) is kept by the next request', async () => {
-        const { browser } = await open(version);
-        await browser('GET', '/count');
-        await browser('GET', '/remember-options');
-        expect((await browser('GET', '/cookie')).body.originalMaxAge).toBe(MONTH);
-      });
 
       it('the cookie change IS kept when the memory entry was evicted (compared, written)', async () => {
         const { browser } = await open(version, { trackedSessions: 0 });
