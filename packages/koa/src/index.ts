@@ -49,7 +49,10 @@ export class DynamoDBStore<
   readonly repository: Repository;
   /** With `pessimisticLocking`: the lock each request (its koa context) took. */
   readonly #locks = new WeakMap<object, SessionLock<Data>>();
-  /** What each request (its koa context) loaded or last saved: the key, and the data's JSON. */
+  /**
+   * What each request (its koa context) loaded or last saved: the key, and the data's JSON
+   * (none after a save koa-session called changed, which then compares as changed).
+   */
   readonly #loaded = new WeakMap<object, { key: string; json: string | undefined }>();
 
   /** A store on a `SessionRepository` built from `options`. */
@@ -118,8 +121,9 @@ export class DynamoDBStore<
       return;
     }
     const ctx = contextOf(options);
-    const loaded = ctx && options.changed === false ? this.#loaded.get(ctx) : undefined;
-    const json = koaSessionJson(sess);
+    const unchangedSave = ctx !== undefined && options.changed === false;
+    const loaded = unchangedSave ? this.#loaded.get(ctx) : undefined;
+    const json = unchangedSave ? koaSessionJson(sess) : undefined;
     const unchangedSinceRead =
       loaded?.key === key && loaded.json !== undefined && loaded.json === json;
     await this.repository.save(key, sess, expiry, { unchangedSinceRead });
